@@ -1,0 +1,7 @@
+#include "app/cli/commands.h"
+
+namespace sumlab::cli {
+
+void add_tokenize_command(CLI::App& app) { (void)app; }
+
+}  // namespace sumlab::cli

@@ -1,0 +1,42 @@
+#include "engine/system_info.h"
+
+#include <ATen/Parallel.h>
+#include <torch/version.h>
+
+#include <climits>
+#include <cstdlib>
+#include <link.h>
+#include <string>
+
+namespace sumlab {
+
+namespace {
+int collect_blas(struct dl_phdr_info* info, size_t, void* data) {
+    std::string name = info->dlpi_name ? info->dlpi_name : "";
+    auto* out = static_cast<std::string*>(data);
+    if (out->empty() && (name.find("libblas") != std::string::npos || name.find("libopenblas") != std::string::npos ||
+                         name.find("libmkl") != std::string::npos)) {
+        char resolved[PATH_MAX];
+        *out = ::realpath(name.c_str(), resolved) ? std::string(resolved) : name;
+    }
+    return 0;
+}
+}  // namespace
+
+std::string loaded_blas_path() {
+    std::string path;
+    dl_iterate_phdr(collect_blas, &path);
+    return path;
+}
+
+std::string runtime_versions() {
+    std::string blas = loaded_blas_path();
+    std::string kind = "unknown";
+    if (blas.find("openblas") != std::string::npos) kind = "OpenBLAS";
+    else if (blas.find("mkl") != std::string::npos) kind = "MKL";
+    else if (blas.find("blas") != std::string::npos) kind = "reference BLAS (slow: install libopenblas0-pthread)";
+    return std::string("LibTorch ") + TORCH_VERSION + ", BLAS " + kind + (blas.empty() ? "" : " (" + blas + ")") +
+           ", " + std::to_string(at::get_num_threads()) + " threads";
+}
+
+}  // namespace sumlab
