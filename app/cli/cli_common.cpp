@@ -1,6 +1,10 @@
 #include "app/cli/cli_common.h"
 
 #include "engine/system_info.h"
+#include "models/errors.h"
+
+#include <torch/cuda.h>
+#include <torch/types.h>
 
 #include <cstdio>
 #include <ostream>
@@ -12,7 +16,6 @@ std::string version_text() {
 }
 
 void write_json_line(std::ostream& out, const nlohmann::json& value) {
-    // nlohmann prints the shortest decimal that round-trips, so doubles are exact.
     out << value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
@@ -20,6 +23,19 @@ std::string format_double(double x) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "%.17g", x);
     return buf;
+}
+
+c10::Device parse_device(const std::string& text) {
+    c10::Device device(c10::kCPU);
+    try {
+        device = c10::Device(text);
+    } catch (const std::exception&) {
+        throw ConfigError("--device", "", "\"" + text + "\" is not a device (use cpu, cuda or cuda:N)");
+    }
+    if (device.is_cuda() && !torch::cuda::is_available())
+        throw ConfigError("--device", "", "\"" + text + "\": this LibTorch build has no usable CUDA device (Debian's LibTorch is CPU-only)");
+    if (!device.is_cpu() && !device.is_cuda()) throw ConfigError("--device", "", "\"" + text + "\" is not supported");
+    return device;
 }
 
 }  // namespace sumlab::cli

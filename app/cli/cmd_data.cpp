@@ -1,7 +1,240 @@
+// `sumlab-cli data`: loads DialogSum (Hugging Face CSV, original JSON Lines or Python-literal lines) and either
+//   prints the splits, their counts and length statistics in whitespace words (a table, or one JSON object), or
+//   --export OUT.jsonl: writes one JSON line per example of one split,
+//     {"id", "dialogue", "text" (the prompt applied), "references": [...], "topic", "topics": [...]},
+//   the input format other subcommands read.
 #include "app/cli/commands.h"
+#include "engine/dialogsum.h"
+#include "engine/prompt.h"
+#include "models/errors.h"
+#include "models/file_util.h"
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace sumlab::cli {
+namespace {
 
-void add_data_command(CLI::App& app) { (void)app; }
+constexpr size_t max_skipped_rows_listed = 20;
+
+struct DataCommandOptions {
+    std::string data_path;
+    std::string split;
+    std::string prompt = "dialogsum";
+    std::string export_path;
+    size_t limit = 0;
+    size_t every = 1;
+    size_t sample = 0;
+    std::uint64_t seed = 42;
+    size_t max_source_length = 512;
+    size_t max_target_length = 128;
+    bool skip_bad_rows = false;
+    bool json = false;
+};
+
+std::string fixed(double x, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+    return buf;
+}
+
+std::string pad_right(std::string text, size_t width) {
+    if (text.size() < width) text.append(width - text.size(), ' ');
+    return text;
+}
+
+std::string pad_left(const std::string& text, size_t width) {
+    return text.size() >= width ? text : std::string(width - text.size(), ' ') + text;
+}
+
+std::string skipped_row_text(const SkippedRow& row) {
+    return row.path + ":" + std::to_string(row.line) + ": " + row.reason +
+           (row.id.empty() ? std::string() : " (id \"" + row.id + "\")");
+}
+
+// The loaded splits after --every, --sample and --limit.
+std::vector<DialogSumSplit> load_selected(const DataCommandOptions& options, const CLI::App& cmd) {
+    LoadOptions load;
+    if (!options.split.empty()) load.split = parse_split(options.split);
+    load.on_bad_row = options.skip_bad_rows ? BadRowPolicy::skip : BadRowPolicy::fail;
+    DialogSumDataset dataset = load_dialogsum(options.data_path, load);
+
+    Selection selection;
+    selection.every_kth = options.every;
+    if (cmd.count("--sample") > 0) selection.sample_size = options.sample;
+    selection.seed = options.seed;
+    if (cmd.count("--limit") > 0) selection.limit = options.limit;
+    std::vector<DialogSumSplit> splits;
+    for (const DialogSumSplit& split : dataset.splits) splits.push_back(select_examples(split, selection));
+    return splits;
+}
+
+void print_distribution_row(const std::string& split, const std::string& text, const LengthDistribution& d) {
+    std::cout << pad_right(split, 12) << pad_right(text, 9) << pad_left(std::to_string(d.count), 7)
+              << pad_left(std::to_string(d.min), 7) << pad_left(fixed(d.mean, 2), 9) << pad_left(fixed(d.median, 1), 9)
+              << pad_left(fixed(d.p95, 1), 9) << pad_left(std::to_string(d.max), 7) << "   "
+              << std::to_string(d.truncated) << " (" << fixed(100.0 * d.truncated_fraction, 1) << "%) over "
+              << d.max_length << "\n";
+}
+
+void print_histogram(const std::string& split, const std::string& text, const LengthDistribution& d) {
+    std::cout << "  " << split << " " << text << ":";
+    for (size_t i = 0; i < d.histogram.size(); ++i) {
+        const std::string range = i + 1 < d.bin_edges.size()
+                                      ? "[" + std::to_string(d.bin_edges[i]) + "," + std::to_string(d.bin_edges[i + 1]) + ")"
+                                      : ">=" + std::to_string(d.bin_edges[i]);
+        std::cout << "  " << range << " " << d.histogram[i];
+    }
+    std::cout << "\n";
+}
+
+void print_statistics(const DataCommandOptions& options, const std::vector<DialogSumSplit>& splits,
+                      const PromptTemplate& prompt) {
+    StatisticsOptions stats_options;
+    stats_options.prompt = prompt;
+    stats_options.max_source_length = options.max_source_length;
+    stats_options.max_target_length = options.max_target_length;
+    std::vector<SplitStatistics> stats;
+    for (const DialogSumSplit& split : splits) stats.push_back(split_statistics(split, stats_options));
+
+    if (options.json) {
+        nlohmann::json out = {{"path", options.data_path}, {"prompt", prompt.text()}, {"splits", nlohmann::json::array()}};
+        for (size_t i = 0; i < splits.size(); ++i) {
+            nlohmann::json entry = to_json(stats[i]);
+            entry["path"] = splits[i].path;
+            entry["format"] = format_name(splits[i].format);
+            nlohmann::json& skipped = entry["skipped_rows"] = nlohmann::json::array();
+            for (const SkippedRow& row : splits[i].skipped) {
+                skipped.push_back({{"path", row.path}, {"line", row.line}, {"id", row.id}, {"reason", row.reason}});
+            }
+            out["splits"].push_back(std::move(entry));
+        }
+        std::cout << out.dump() << "\n";
+        return;
+    }
+
+    std::cout << "DialogSum at " << options.data_path << "\n\n";
+    std::cout << pad_right("split", 12) << pad_left("examples", 9) << pad_left("references", 12) << pad_left("skipped", 9)
+              << pad_left("topics", 8) << "  " << pad_right("format", 16) << "file\n";
+    for (size_t i = 0; i < splits.size(); ++i) {
+        std::cout << pad_right(std::string(split_name(stats[i].split)), 12) << pad_left(std::to_string(stats[i].examples), 9)
+                  << pad_left(std::to_string(stats[i].references), 12) << pad_left(std::to_string(stats[i].skipped), 9)
+                  << pad_left(std::to_string(stats[i].distinct_topics), 8) << "  "
+                  << pad_right(std::string(format_name(splits[i].format)), 16) << splits[i].path << "\n";
+    }
+
+    std::cout << "\nLengths in whitespace words; prompts use the template \"" << prompt.text() << "\"\n";
+    std::cout << pad_right("split", 12) << pad_right("text", 9) << pad_left("count", 7) << pad_left("min", 7)
+              << pad_left("mean", 9) << pad_left("median", 9) << pad_left("p95", 9) << pad_left("max", 7)
+              << "   over the limit\n";
+    for (const SplitStatistics& s : stats) {
+        const std::string name(split_name(s.split));
+        print_distribution_row(name, "prompt", s.prompt_lengths);
+        print_distribution_row(name, "summary", s.summary_lengths);
+    }
+    std::cout << "\nHistograms (words):\n";
+    for (const SplitStatistics& s : stats) {
+        const std::string name(split_name(s.split));
+        print_histogram(name, "prompt", s.prompt_lengths);
+        print_histogram(name, "summary", s.summary_lengths);
+    }
+
+    for (const DialogSumSplit& split : splits) {
+        if (split.skipped.empty()) continue;
+        std::cout << "\nSkipped " << split.skipped.size() << " rows of the " << split_name(split.split) << " split:\n";
+        for (size_t i = 0; i < split.skipped.size() && i < max_skipped_rows_listed; ++i) {
+            std::cout << "  " << skipped_row_text(split.skipped[i]) << "\n";
+        }
+        if (split.skipped.size() > max_skipped_rows_listed) {
+            std::cout << "  ... and " << split.skipped.size() - max_skipped_rows_listed << " more (--json lists them all)\n";
+        }
+    }
+}
+
+void export_split(const DataCommandOptions& options, const std::vector<DialogSumSplit>& splits,
+                  const PromptTemplate& prompt) {
+    if (splits.size() != 1) {
+        throw ConfigError("--export", "", "the data holds " + std::to_string(splits.size()) +
+                                              " splits; choose the one to export with --split");
+    }
+    const DialogSumSplit& split = splits.front();
+    std::string out;
+    for (const DialogSumExample& e : split.examples) {
+        const nlohmann::ordered_json line = {{"id", e.id},
+                                             {"dialogue", e.dialogue},
+                                             {"text", prompt.render(e.dialogue)},
+                                             {"references", e.references},
+                                             {"topic", e.topic()},
+                                             {"topics", e.topics}};
+        out += line.dump();
+        out += '\n';
+    }
+    if (options.export_path == "-") {
+        std::cout << out;
+        std::cout.flush();
+    } else {
+        write_atomically(options.export_path, out);
+    }
+    std::cerr << "exported " << split.examples.size() << " " << split_name(split.split) << " examples to "
+              << (options.export_path == "-" ? std::string("standard output") : options.export_path);
+    if (!split.skipped.empty()) std::cerr << " (" << split.skipped.size() << " rows skipped)";
+    std::cerr << "\n";
+    for (const SkippedRow& row : split.skipped) std::cerr << "skipped " << skipped_row_text(row) << "\n";
+}
+
+}  // namespace
+
+void add_data_command(CLI::App& app) {
+    auto options = std::make_shared<DataCommandOptions>();
+    CLI::App* cmd = app.add_subcommand(
+        "data",
+        "Load DialogSum and print its splits, counts and length statistics (in whitespace words), or export one "
+        "split as JSON Lines with the prompt applied.");
+
+    cmd->add_option("--data", options->data_path,
+                    "A folder (train.csv/validation.csv/test.csv, or dialogsum.train/dev/test.jsonl, or Python dict "
+                    "lines) or a single file; a file's split comes from its name unless --split is given.")
+        ->required();
+    cmd->add_option("--split", options->split, "Only this split: train, validation (or dev, val), test.")
+        ->check([](const std::string& value) -> std::string {
+            return parse_split(value) ? std::string() : "unknown split \"" + value + "\" (train, validation, test)";
+        });
+    cmd->add_option("--every", options->every,
+                    "Keep every K-th example, starting with the first (the lab's quick demo: --every 100).")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--sample", options->sample,
+                    "Then a random sample of N examples, kept in file order (std::mt19937_64 seeded with --seed).");
+    cmd->add_option("--seed", options->seed, "Seed of --sample (default 42).");
+    cmd->add_option("--limit", options->limit, "Then only the first N examples of each split.");
+    cmd->add_flag("--skip-bad-rows", options->skip_bad_rows,
+                  "Leave out rows with an empty id, dialogue or summary, or a repeated id, and list them (default: "
+                  "such a row is an error).");
+    cmd->add_option("--prompt", options->prompt,
+                    "Prompt preset (dialogsum, plain) or a template with {dialogue}; {{ and }} are literal braces. "
+                    "In bash, $'...' writes newlines as \\n. Default: dialogsum.");
+    cmd->add_option("--max-source-length", options->max_source_length,
+                    "Prompt length above which the statistics count a prompt as truncated (default 512).");
+    cmd->add_option("--max-target-length", options->max_target_length,
+                    "Summary length above which the statistics count a summary as truncated (default 128).");
+    CLI::Option* json = cmd->add_flag("--json", options->json, "Print the statistics as one JSON object.");
+    CLI::Option* export_option = cmd->add_option(
+        "--export", options->export_path,
+        "Write one split as JSON Lines {\"id\", \"dialogue\", \"text\", \"references\", \"topic\", \"topics\"} to "
+        "this file (\"-\": standard output) instead of printing statistics.");
+    export_option->excludes(json);
+
+    cmd->callback([options, cmd, export_option] {
+        const PromptTemplate prompt = resolve_prompt(options->prompt);
+        const std::vector<DialogSumSplit> splits = load_selected(*options, *cmd);
+        if (export_option->count() > 0) {
+            export_split(*options, splits, prompt);
+        } else {
+            print_statistics(*options, splits, prompt);
+        }
+    });
+}
 
 }  // namespace sumlab::cli

@@ -1,7 +1,38 @@
+// sumlab-cli info --model DIR: the model's config summary, parameter count and file format as JSON.
+#include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
+#include "models/checkpoint.h"
+#include "models/file_util.h"
+
+#include <iostream>
 
 namespace sumlab::cli {
 
-void add_info_command(CLI::App& app) { (void)app; }
+void add_info_command(CLI::App& app) {
+    auto* cmd = app.add_subcommand("info", "Describe a model folder (config, parameter count, file format) as JSON");
+    auto dir = std::make_shared<std::string>();
+    cmd->add_option("--model", *dir, "Model folder")->required();
+    cmd->callback([dir] {
+        LoadedModel m = load_model(*dir);
+        const T5Config& c = m.config;
+        nlohmann::json j;
+        j["model"] = *dir;
+        j["format"] = m.format;
+        j["weights"] = m.weights_path;
+        j["parameters"] = count_parameters(*m.model);
+        j["config"] = c.to_json();
+        j["config"].erase("architectures");
+        nlohmann::json g;
+        g["max_length"] = m.generation.max_length;
+        if (m.generation.max_new_tokens) g["max_new_tokens"] = *m.generation.max_new_tokens;
+        g["num_beams"] = m.generation.num_beams;
+        g["decoder_start_token_id"] = m.generation.decoder_start_token_id;
+        g["eos_token_id"] = m.generation.eos_token_id;
+        g["pad_token_id"] = m.generation.pad_token_id;
+        j["generation_config"] = g;
+        j["tokenizer"] = is_file(join_path(*dir, "spiece.model")) ? "spiece.model" : nullptr;
+        std::cout << j.dump(2) << "\n";
+    });
+}
 
 }  // namespace sumlab::cli

@@ -1,0 +1,197 @@
+#include "models/t5/t5_config.h"
+
+#include "models/errors.h"
+#include "models/file_util.h"
+
+#include <nlohmann/json.hpp>
+
+namespace sumlab {
+
+namespace {
+
+nlohmann::json parse_json_file(const std::string& path) {
+    if (!is_file(path)) throw FileError(path, "missing");
+    try {
+        return nlohmann::json::parse(read_file(path));
+    } catch (const nlohmann::json::exception& e) {
+        std::string why = e.what();
+        auto bracket = why.find("] ");
+        throw ConfigError(path, "", "invalid JSON: " + (bracket == std::string::npos ? why : why.substr(bracket + 2)));
+    }
+}
+
+template <typename T>
+void read_int(const nlohmann::json& j, const char* key, T& out, const std::string& path, int64_t lo, int64_t hi) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return;
+    if (!it->is_number_integer()) throw ConfigError(path, key, "must be an integer, got " + it->dump());
+    int64_t v = it->get<int64_t>();
+    if (v < lo || v > hi)
+        throw ConfigError(path, key, "value " + std::to_string(v) + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+    out = static_cast<T>(v);
+}
+
+void read_double(const nlohmann::json& j, const char* key, double& out, const std::string& path, double lo, double hi) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return;
+    if (!it->is_number()) throw ConfigError(path, key, "must be a number, got " + it->dump());
+    double v = it->get<double>();
+    if (!(v >= lo && v <= hi)) throw ConfigError(path, key, "value " + it->dump() + " is outside the allowed range");
+    out = v;
+}
+
+void read_bool(const nlohmann::json& j, const char* key, bool& out, const std::string& path) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return;
+    if (!it->is_boolean()) throw ConfigError(path, key, "must be true or false, got " + it->dump());
+    out = it->get<bool>();
+}
+
+// An eos_token_id may be a list in newer configs; SumLab uses the first.
+void read_token_id(const nlohmann::json& j, const char* key, int64_t& out, const std::string& path) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return;
+    if (it->is_array() && !it->empty() && (*it)[0].is_number_integer()) {
+        out = (*it)[0].get<int64_t>();
+    } else if (it->is_number_integer()) {
+        out = it->get<int64_t>();
+    } else {
+        throw ConfigError(path, key, "must be a token id, got " + it->dump());
+    }
+    if (out < 0) throw ConfigError(path, key, "must not be negative");
+}
+
+// Upper bounds far above any real T5 (XXL: d_model 4096, d_ff 10240, 24 layers, 64 heads) that
+// still refuse absurd values before anything is allocated.
+constexpr int64_t kMaxDim = 65536;
+constexpr int64_t kMaxLayers = 512;
+
+}  // namespace
+
+FeedForwardKind T5Config::ff_kind() const {
+    if (feed_forward_proj == "relu") return FeedForwardKind::relu;
+    if (feed_forward_proj == "gated-gelu") return FeedForwardKind::gated_gelu;
+    if (feed_forward_proj == "gated-silu") return FeedForwardKind::gated_silu;
+    if (feed_forward_proj == "gated-relu") return FeedForwardKind::gated_relu;
+    if (feed_forward_proj == "gelu") return FeedForwardKind::gelu;
+    return FeedForwardKind::silu;
+}
+
+bool T5Config::is_gated() const { return feed_forward_proj.rfind("gated-", 0) == 0; }
+
+T5Config T5Config::from_json(const nlohmann::json& j, const std::string& path) {
+    if (!j.is_object()) throw ConfigError(path, "", "must be a JSON object");
+    if (j.contains("model_type") && j["model_type"].is_string() && j["model_type"] != "t5" && j["model_type"] != "mt5")
+        throw ConfigError(path, "model_type", "is \"" + j["model_type"].get<std::string>() + "\", SumLab runs T5 models");
+    T5Config c;
+    read_int(j, "vocab_size", c.vocab_size, path, 1, 10'000'000);
+    read_int(j, "d_model", c.d_model, path, 1, kMaxDim);
+    read_int(j, "d_kv", c.d_kv, path, 1, kMaxDim);
+    read_int(j, "d_ff", c.d_ff, path, 1, 4 * kMaxDim);
+    read_int(j, "num_layers", c.num_layers, path, 1, kMaxLayers);
+    c.num_decoder_layers = c.num_layers;
+    read_int(j, "num_decoder_layers", c.num_decoder_layers, path, 1, kMaxLayers);
+    read_int(j, "num_heads", c.num_heads, path, 1, 1024);
+    read_int(j, "relative_attention_num_buckets", c.relative_attention_num_buckets, path, 2, 4096);
+    read_int(j, "relative_attention_max_distance", c.relative_attention_max_distance, path, 2, 1'000'000);
+    read_double(j, "dropout_rate", c.dropout_rate, path, 0.0, 1.0 - 1e-9);
+    read_double(j, "layer_norm_epsilon", c.layer_norm_epsilon, path, 0.0, 1.0);
+    read_bool(j, "tie_word_embeddings", c.tie_word_embeddings, path);
+    read_token_id(j, "pad_token_id", c.pad_token_id, path);
+    read_token_id(j, "eos_token_id", c.eos_token_id, path);
+    c.decoder_start_token_id = c.pad_token_id;
+    read_token_id(j, "decoder_start_token_id", c.decoder_start_token_id, path);
+    if (j.contains("torch_dtype") && j["torch_dtype"].is_string()) c.torch_dtype = j["torch_dtype"].get<std::string>();
+    if (j.contains("feed_forward_proj")) {
+        if (!j["feed_forward_proj"].is_string()) throw ConfigError(path, "feed_forward_proj", "must be a string");
+        c.feed_forward_proj = j["feed_forward_proj"].get<std::string>();
+    }
+    static const char* kKinds[] = {"relu", "gated-gelu", "gated-silu", "gated-relu", "gelu", "silu"};
+    bool known = false;
+    for (const char* k : kKinds) known = known || c.feed_forward_proj == k;
+    if (!known)
+        throw ConfigError(path, "feed_forward_proj",
+                          "\"" + c.feed_forward_proj + "\" is not one of relu, gated-gelu, gated-silu, gated-relu, gelu, silu");
+    if (c.relative_attention_num_buckets % 2 != 0)
+        throw ConfigError(path, "relative_attention_num_buckets", "must be even (half the buckets per direction)");
+    for (auto [key, id] : {std::pair<const char*, int64_t>{"pad_token_id", c.pad_token_id},
+                           {"eos_token_id", c.eos_token_id},
+                           {"decoder_start_token_id", c.decoder_start_token_id}}) {
+        if (id >= c.vocab_size) throw ConfigError(path, key, "token id " + std::to_string(id) + " is not below vocab_size " + std::to_string(c.vocab_size));
+    }
+    return c;
+}
+
+T5Config T5Config::from_file(const std::string& path) { return from_json(parse_json_file(path), path); }
+
+nlohmann::json T5Config::to_json() const {
+    nlohmann::json j;
+    j["architectures"] = {"T5ForConditionalGeneration"};
+    j["model_type"] = "t5";
+    j["vocab_size"] = vocab_size;
+    j["d_model"] = d_model;
+    j["d_kv"] = d_kv;
+    j["d_ff"] = d_ff;
+    j["num_layers"] = num_layers;
+    j["num_decoder_layers"] = num_decoder_layers;
+    j["num_heads"] = num_heads;
+    j["relative_attention_num_buckets"] = relative_attention_num_buckets;
+    j["relative_attention_max_distance"] = relative_attention_max_distance;
+    j["dropout_rate"] = dropout_rate;
+    j["layer_norm_epsilon"] = layer_norm_epsilon;
+    j["feed_forward_proj"] = feed_forward_proj;
+    j["is_gated_act"] = is_gated();
+    std::string act = feed_forward_proj.substr(feed_forward_proj.find('-') == std::string::npos ? 0 : feed_forward_proj.find('-') + 1);
+    j["dense_act_fn"] = act == "gelu" ? "gelu_new" : act;
+    j["tie_word_embeddings"] = tie_word_embeddings;
+    j["pad_token_id"] = pad_token_id;
+    j["eos_token_id"] = eos_token_id;
+    j["decoder_start_token_id"] = decoder_start_token_id;
+    j["is_encoder_decoder"] = true;
+    j["initializer_factor"] = 1.0;
+    j["use_cache"] = true;
+    j["torch_dtype"] = torch_dtype;
+    return j;
+}
+
+GenerationConfig GenerationConfig::from_model_dir(const std::string& dir, const T5Config& model) {
+    GenerationConfig g;
+    g.decoder_start_token_id = model.decoder_start_token_id;
+    g.eos_token_id = model.eos_token_id;
+    g.pad_token_id = model.pad_token_id;
+    std::string path = join_path(dir, "generation_config.json");
+    if (is_file(path)) g.apply_json(parse_json_file(path), path);
+    g.validate(path);
+    return g;
+}
+
+void GenerationConfig::apply_json(const nlohmann::json& j, const std::string& path) {
+    if (!j.is_object()) throw ConfigError(path, "", "must be a JSON object");
+    read_int(j, "max_length", max_length, path, 1, 1'000'000);
+    if (j.contains("max_new_tokens") && !j["max_new_tokens"].is_null()) {
+        int64_t v = 0;
+        read_int(j, "max_new_tokens", v, path, 1, 1'000'000);
+        max_new_tokens = v;
+    }
+    read_int(j, "min_length", min_length, path, 0, 1'000'000);
+    read_int(j, "min_new_tokens", min_new_tokens, path, 0, 1'000'000);
+    read_int(j, "num_beams", num_beams, path, 1, 1024);
+    if (j.contains("early_stopping") && j["early_stopping"].is_boolean()) early_stopping = j["early_stopping"].get<bool>();
+    read_double(j, "length_penalty", length_penalty, path, -1e6, 1e6);
+    read_int(j, "no_repeat_ngram_size", no_repeat_ngram_size, path, 0, 1'000'000);
+    read_double(j, "repetition_penalty", repetition_penalty, path, 1e-9, 1e9);
+    read_token_id(j, "decoder_start_token_id", decoder_start_token_id, path);
+    read_token_id(j, "eos_token_id", eos_token_id, path);
+    read_token_id(j, "pad_token_id", pad_token_id, path);
+}
+
+void GenerationConfig::validate(const std::string& where) const {
+    if (max_new_tokens && *max_new_tokens < 1) throw ConfigError(where, "max_new_tokens", "must be at least 1");
+    if (!max_new_tokens && max_length < 2) throw ConfigError(where, "max_length", "must be at least 2");
+    if (num_beams < 1) throw ConfigError(where, "num_beams", "must be at least 1");
+    if (repetition_penalty <= 0) throw ConfigError(where, "repetition_penalty", "must be positive");
+    if (no_repeat_ngram_size < 0) throw ConfigError(where, "no_repeat_ngram_size", "must not be negative");
+    if (min_new_tokens < 0) throw ConfigError(where, "min_new_tokens", "must not be negative");
+}
+
+}  // namespace sumlab

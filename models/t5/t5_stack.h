@@ -1,0 +1,59 @@
+// T5Stack: the encoder or the decoder — embeddings (shared with the model), blocks, final RMS norm.
+// The relative position bias is computed once per forward by block 0 and reused by every block.
+#pragma once
+
+#include "models/t5/t5_block.h"
+
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
+
+#include <vector>
+
+namespace sumlab {
+
+// Everything the decoder keeps between generation steps.
+struct DecoderState {
+    std::vector<BlockCache> blocks;  // one per decoder block
+    torch::Tensor encoder_bias;      // (b, 1, 1, src_len): 0 where the source is valid, finfo.min at padding
+    torch::Tensor self_bias;         // (1, heads, max_len, max_len): position bias of every step, computed once
+    int64_t length = 0;              // decoder tokens already consumed
+
+    // Keeps rows `index` (beam search reorders hypotheses each step).
+    void reorder(const torch::Tensor& index);
+};
+
+class T5StackImpl : public torch::nn::Module {
+public:
+    T5StackImpl(const T5Config& config, bool is_decoder, torch::nn::Embedding shared);
+
+    // Encoder: input_ids (b, l), attention_mask (b, l) of 0/1 -> (b, l, d_model).
+    torch::Tensor encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
+
+    // Decoder over a whole target (teacher forcing): causal self-attention -> (b, t, d_model).
+    torch::Tensor decode(const torch::Tensor& decoder_input_ids, const torch::Tensor& encoder_hidden,
+                         const torch::Tensor& encoder_bias);
+
+    // Decoder on the next tokens (b, n), extending `state` -> (b, n, d_model).
+    torch::Tensor decode_step(const torch::Tensor& decoder_input_ids, const torch::Tensor& encoder_hidden,
+                              DecoderState& state);
+
+    DecoderState start_decoding(const torch::Tensor& encoder_attention_mask, int64_t max_len) const;
+
+    // (b, l) 0/1 mask -> (b, 1, 1, l) additive bias, HF's invert_attention_mask.
+    static torch::Tensor mask_to_bias(const torch::Tensor& attention_mask, torch::ScalarType dtype);
+
+    torch::nn::ModuleList block{nullptr};
+    T5LayerNorm final_layer_norm{nullptr};
+
+private:
+    torch::Tensor run_blocks(torch::Tensor hidden, const torch::Tensor& self_bias, const torch::Tensor& encoder_hidden,
+                             const torch::Tensor& encoder_bias, DecoderState* state);
+
+    torch::nn::Embedding embed_tokens_{nullptr};  // the model's `shared`, not registered here
+    std::vector<T5Block> blocks_;
+    bool is_decoder_;
+    double dropout_;
+};
+TORCH_MODULE(T5Stack);
+
+}  // namespace sumlab

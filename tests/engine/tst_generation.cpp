@@ -1,0 +1,146 @@
+// Greedy and beam search against Hugging Face generate() (transformers 4.28) on every model and
+// mode in ../shared/golden/t5, batched over padded inputs and unbatched.
+#include "tests/common/golden_torch.h"
+
+#include "engine/generation.h"
+#include "engine/tokenizer.h"
+#include "models/checkpoint.h"
+#include "models/errors.h"
+
+#include <QtTest>
+
+using namespace sumlab;
+using namespace sumlab::test;
+
+class TestGeneration : public QObject {
+    Q_OBJECT
+
+private slots:
+    void matches_huggingface_data();
+    void matches_huggingface();
+    void no_repeat_ngram_bans_repeats();
+    void repetition_penalty_scales_seen_tokens();
+    void min_new_tokens_forbids_early_eos();
+    void cancel_stops_generation();
+};
+
+namespace {
+GenerationConfig config_from(const nlohmann::json& kwargs, const GenerationConfig& base) {
+    GenerationConfig c = base;
+    if (kwargs.contains("max_new_tokens")) c.max_new_tokens = kwargs["max_new_tokens"].get<int64_t>();
+    if (kwargs.contains("num_beams")) c.num_beams = kwargs["num_beams"].get<int64_t>();
+    if (kwargs.contains("early_stopping")) c.early_stopping = kwargs["early_stopping"].get<bool>();
+    if (kwargs.contains("length_penalty")) c.length_penalty = kwargs["length_penalty"].get<double>();
+    if (kwargs.contains("no_repeat_ngram_size")) c.no_repeat_ngram_size = kwargs["no_repeat_ngram_size"].get<int64_t>();
+    if (kwargs.contains("repetition_penalty")) c.repetition_penalty = kwargs["repetition_penalty"].get<double>();
+    return c;
+}
+
+TokenIds expected_ids(const nlohmann::json& ids) {  // after the start token, up to and including </s>
+    TokenIds out;
+    for (size_t i = 1; i < ids.size(); ++i) {
+        out.push_back(ids[i].get<int64_t>());
+        if (out.back() == 1) break;
+    }
+    return out;
+}
+}  // namespace
+
+void TestGeneration::matches_huggingface_data() {
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("mode");
+    for (const char* model : {"tiny-flan", "tiny-t5v1"})
+        for (const char* mode : {"greedy", "beam4", "greedy_no_repeat_ngram3", "greedy_repetition_penalty1.3"})
+            QTest::newRow(qPrintable(QString("%1/%2").arg(mode, model))) << model << mode;
+}
+
+void TestGeneration::matches_huggingface() {
+    QFETCH(QString, model);
+    QFETCH(QString, mode);
+    std::string dir = shared_path("golden/t5/" + model.toStdString());
+    SUMLAB_REQUIRE_SHARED(dir + ".goldens/generate.json");
+    auto gold = load_json(dir + ".goldens/generate.json")["modes"][mode.toStdString()];
+    auto meta = load_json(dir + ".goldens/meta.json");
+    LoadedModel m = load_model(dir);
+    GenerationConfig config = config_from(gold["kwargs"], m.generation);
+
+    Seq2SeqBatch batch;
+    batch.input_ids = long_tensor(meta["input_ids"]);
+    batch.attention_mask = long_tensor(meta["attention_mask"]);
+    auto result = generate(*m.model, batch, config);
+    QCOMPARE(result.sequences.size(), gold["batch"].size());
+    for (size_t i = 0; i < gold["batch"].size(); ++i) {
+        const auto& want = gold["batch"][i];
+        bool tie = want.contains("min_top1_top2_margin") && want["min_top1_top2_margin"].get<double>() < 1e-4;
+        if (!tie) QVERIFY2(result.sequences[i] == expected_ids(want["ids"]), qPrintable(QString("batched row %1").arg(i)));
+        if (gold.contains("sequences_scores"))
+            QVERIFY2(std::abs(result.sequence_scores[i] - gold["sequences_scores"][i].get<double>()) < 1e-4,
+                     qPrintable(QString("row %1 score %2 vs %3").arg(i).arg(result.sequence_scores[i]).arg(gold["sequences_scores"][i].get<double>())));
+    }
+    // Unbatched: each row alone, without padding.
+    T5Tokenizer tok = T5Tokenizer::from_directory(dir);
+    for (const auto& u : gold["unbatched"]) {
+        int64_t row = u["row"].get<int64_t>();
+        int64_t n = batch.attention_mask[row].sum().item<int64_t>();
+        Seq2SeqBatch one;
+        one.input_ids = batch.input_ids.slice(0, row, row + 1).slice(1, 0, n);
+        one.attention_mask = torch::ones_like(one.input_ids);
+        auto r = generate(*m.model, one, config);
+        QVERIFY2(r.sequences[0] == expected_ids(u["ids"]), qPrintable(QString("unbatched row %1").arg(row)));
+        QCOMPARE(tok.decode(r.sequences[0]), u["text"].get<std::string>());
+    }
+}
+
+void TestGeneration::no_repeat_ngram_bans_repeats() {
+    auto scores = torch::zeros({1, 10});
+    // Sequence 0 3 4 5 3: the bigram (3, 4) happened, so after a final 3 the token 4 is banned.
+    apply_no_repeat_ngram(scores, {{0, 3, 4, 5, 3}}, 2);
+    QCOMPARE(scores[0][4].item<float>(), -std::numeric_limits<float>::infinity());
+    QCOMPARE(scores[0][5].item<float>(), 0.0f);
+    auto s3 = torch::zeros({1, 10});
+    apply_no_repeat_ngram(s3, {{0, 3, 4, 5, 3}}, 3);  // (5, 3) never preceded anything: no ban
+    QCOMPARE(torch::isinf(s3).sum().item<int64_t>(), int64_t{0});
+}
+
+void TestGeneration::repetition_penalty_scales_seen_tokens() {
+    auto scores = torch::tensor({{2.0f, -2.0f, 1.0f, 4.0f}});
+    apply_repetition_penalty(scores, torch::tensor({{0, 1, 1}}, torch::kLong), 2.0);
+    QCOMPARE(scores[0][0].item<float>(), 1.0f);   // positive: divided
+    QCOMPARE(scores[0][1].item<float>(), -4.0f);  // negative: multiplied, once although seen twice
+    QCOMPARE(scores[0][3].item<float>(), 4.0f);   // unseen: unchanged
+}
+
+void TestGeneration::min_new_tokens_forbids_early_eos() {
+    std::string dir = shared_path("golden/t5/tiny-flan");
+    SUMLAB_REQUIRE_SHARED(dir + "/model.safetensors");
+    LoadedModel m = load_model(dir);
+    T5Tokenizer tok = T5Tokenizer::from_directory(dir);
+    GenerationConfig c = m.generation;
+    c.max_new_tokens = 12;
+    c.min_new_tokens = 12;
+    auto out = generate_texts(*m.model, tok, {"#Person1#: Hi.\n#Person2#: Hello."}, c, 1, 512);
+    QCOMPARE(out[0].token_ids.size(), size_t{12});
+    QVERIFY(out[0].hit_max_new_tokens);
+}
+
+void TestGeneration::cancel_stops_generation() {
+    std::string dir = shared_path("golden/t5/tiny-flan");
+    SUMLAB_REQUIRE_SHARED(dir + "/model.safetensors");
+    LoadedModel m = load_model(dir);
+    T5Tokenizer tok = T5Tokenizer::from_directory(dir);
+    std::atomic<bool> cancel{false};
+    GenerationCallbacks cb;
+    cb.cancel = &cancel;
+    int steps = 0;
+    cb.on_step = [&](int64_t, int64_t) {
+        if (++steps == 3) cancel = true;
+    };
+    GenerationConfig c = m.generation;
+    c.max_new_tokens = 30;
+    c.min_new_tokens = 30;
+    QVERIFY_THROWS_EXCEPTION(Cancelled, generate_texts(*m.model, tok, {"hello"}, c, 1, 512, cb));
+    QCOMPARE(steps, 3);
+}
+
+QTEST_GUILESS_MAIN(TestGeneration)
+#include "tst_generation.moc"

@@ -1,0 +1,117 @@
+// Model folders with something wrong in them: each gets an error naming the file and the problem.
+#include "tests/common/golden_torch.h"
+
+#include "models/checkpoint.h"
+#include "models/errors.h"
+#include "models/file_util.h"
+#include "models/safetensors.h"
+
+#include <QtTest>
+
+using namespace sumlab;
+using namespace sumlab::test;
+
+class TestCheckpoint : public QObject {
+    Q_OBJECT
+
+private slots:
+    void bad_model_folder_data();
+    void bad_model_folder();
+    void save_and_reload_round_trip();
+};
+
+namespace {
+
+// Copies the tiny-flan folder to `dir`, then lets the test break one thing.
+void copy_model(const std::string& src, const QString& dir) {
+    for (const char* f : {"config.json", "generation_config.json", "model.safetensors", "spiece.model", "tokenizer_config.json"})
+        QVERIFY(QFile::copy(QString::fromStdString(src + "/" + f), dir + "/" + f));
+    for (const char* f : {"config.json", "model.safetensors"}) QFile(dir + "/" + f).setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+}
+
+void edit_config(const QString& dir, const std::function<void(nlohmann::json&)>& edit) {
+    std::string path = (dir + "/config.json").toStdString();
+    auto j = nlohmann::json::parse(read_file(path));
+    edit(j);
+    write_atomically(path, j.dump(2));
+}
+
+void rewrite_weights(const QString& dir, const std::function<void(NamedTensors&)>& edit) {
+    std::string path = (dir + "/model.safetensors").toStdString();
+    NamedTensors tensors;
+    {
+        SafetensorsFile f(path);
+        for (const auto& e : f.entries()) tensors.emplace_back(e.name, f.load(e.name));
+    }
+    edit(tensors);
+    save_safetensors(path, tensors);
+}
+
+}  // namespace
+
+void TestCheckpoint::bad_model_folder_data() {
+    QTest::addColumn<QString>("breakage");
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("no config.json") << "rm config.json" << "config.json" << "missing";
+    QTest::newRow("no weights") << "rm model.safetensors" << "" << "no weights";
+    QTest::newRow("config is not JSON") << "garbage config.json" << "config.json" << "invalid JSON";
+    QTest::newRow("d_model does not fit the weights") << "d_model" << "model.safetensors" << "shapes do not fit";
+    QTest::newRow("impossible num_heads") << "num_heads" << "config.json" << "num_heads";
+    QTest::newRow("unknown feed_forward_proj") << "ff" << "config.json" << "feed_forward_proj";
+    QTest::newRow("absurd d_model") << "huge" << "config.json" << "d_model";
+    QTest::newRow("missing tensor") << "drop" << "model.safetensors" << "missing tensors: decoder.final_layer_norm.weight";
+    QTest::newRow("unexpected tensor") << "extra" << "model.safetensors" << "unexpected tensors";
+    QTest::newRow("NaN weight") << "nan" << "model.safetensors" << "NaN";
+    QTest::newRow("truncated weights") << "truncate" << "model.safetensors" << "";
+}
+
+void TestCheckpoint::bad_model_folder() {
+    QFETCH(QString, breakage);
+    QFETCH(QString, file);
+    QFETCH(QString, message);
+    std::string src = shared_path("golden/t5/tiny-flan");
+    SUMLAB_REQUIRE_SHARED(src + "/model.safetensors");
+    QTemporaryDir tmp;
+    copy_model(src, tmp.path());
+    if (breakage.startsWith("rm ")) QVERIFY(QFile::remove(tmp.filePath(breakage.mid(3))));
+    if (breakage == "garbage config.json") write_atomically(tmp.filePath("config.json").toStdString(), "{\"d_model\": 64,");
+    if (breakage == "d_model") edit_config(tmp.path(), [](auto& j) { j["d_model"] = 32; });
+    if (breakage == "num_heads") edit_config(tmp.path(), [](auto& j) { j["num_heads"] = -4; });
+    if (breakage == "ff") edit_config(tmp.path(), [](auto& j) { j["feed_forward_proj"] = "swiglu"; });
+    if (breakage == "huge") edit_config(tmp.path(), [](auto& j) { j["d_model"] = 1000000000; });
+    if (breakage == "drop")
+        rewrite_weights(tmp.path(), [](NamedTensors& t) {
+            t.erase(std::remove_if(t.begin(), t.end(), [](auto& p) { return p.first == "decoder.final_layer_norm.weight"; }), t.end());
+        });
+    if (breakage == "extra") rewrite_weights(tmp.path(), [](NamedTensors& t) { t.emplace_back("encoder.block.9.extra.weight", torch::ones({2})); });
+    if (breakage == "nan") rewrite_weights(tmp.path(), [](NamedTensors& t) { t[0].second[0][0] = NAN; });
+    if (breakage == "truncate") QVERIFY(QFile::resize(tmp.filePath("model.safetensors"), 1000));
+    try {
+        load_model(tmp.path().toStdString());
+        QFAIL("a broken model folder loaded");
+    } catch (const Error& e) {
+        QString what = QString::fromUtf8(e.what());
+        QVERIFY2(what.contains(tmp.path() + (file.isEmpty() ? "" : "/" + file)), qPrintable(what));
+        QVERIFY2(what.contains(message), qPrintable(what));
+    }
+}
+
+void TestCheckpoint::save_and_reload_round_trip() {
+    std::string src = shared_path("golden/t5/tiny-t5v1");
+    SUMLAB_REQUIRE_SHARED(src + "/model.safetensors");
+    LoadedModel m = load_model(src);
+    QTemporaryDir tmp;
+    save_model(*m.model, m.generation, tmp.path().toStdString());
+    LoadedModel again = load_model(tmp.path().toStdString());
+    QCOMPARE(again.config.to_json(), m.config.to_json());
+    auto a = m.model->named_parameters();
+    for (const auto& p : again.model->named_parameters()) QVERIFY2(p.value().equal(a[p.key()]), p.key().c_str());
+    // The tied model is saved de-aliased, as save_pretrained does: no lm_head.weight.
+    SafetensorsFile f((tmp.path() + "/model.safetensors").toStdString());
+    QVERIFY(!f.contains("lm_head.weight"));
+    QVERIFY(f.contains("shared.weight"));
+}
+
+QTEST_GUILESS_MAIN(TestCheckpoint)
+#include "tst_checkpoint.moc"
