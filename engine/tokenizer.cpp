@@ -262,7 +262,8 @@ std::vector<int64_t> T5Tokenizer::encode(const std::string& text, bool add_eos, 
         if (room < 0) room = 0;
         if (static_cast<int64_t>(ids.size()) > room) ids.resize(static_cast<size_t>(room));
     }
-    if (add_eos) ids.push_back(eos_id_);
+    // T5's _add_eos_if_not_present: text that already ends in </s> gets no second one.
+    if (add_eos && (ids.empty() || ids.back() != eos_id_)) ids.push_back(eos_id_);
     return ids;
 }
 
