@@ -37,10 +37,15 @@ public:
     // The tensor converted to `dtype` (a fresh copy that owns its memory, independent of the mapping).
     torch::Tensor load(const std::string& name, torch::Dtype dtype = torch::kFloat32) const;
     // The tensor in its stored dtype, viewing the mapped memory (valid while this object lives).
+    // The mapping is private: writing into a view changes memory only, never the file. When the data
+    // is not aligned for its dtype (a header not padded to 8 bytes), the result is an aligned copy.
     torch::Tensor view(const std::string& name) const;
 
 private:
     std::string path_;
+    // Owns the private (copy-on-write) mapping; every view() holds a copy, so a view stays valid
+    // even after this object is gone, and writing into a view never reaches the file.
+    std::shared_ptr<void> mapping_;
     void* map_ = nullptr;
     size_t map_size_ = 0;
     const uint8_t* data_ = nullptr;  // start of the data section

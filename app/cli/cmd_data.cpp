@@ -86,7 +86,7 @@ void print_histogram(const std::string& split, const std::string& text, const Le
         const std::string range = i + 1 < d.bin_edges.size()
                                       ? "[" + std::to_string(d.bin_edges[i]) + "," + std::to_string(d.bin_edges[i + 1]) + ")"
                                       : ">=" + std::to_string(d.bin_edges[i]);
-        std::cout << "  " << range << " " << d.histogram[i];
+        std::cout << (i == 0 ? " " : ", ") << range << " " << d.histogram[i];
     }
     std::cout << "\n";
 }
@@ -126,7 +126,7 @@ void print_statistics(const DataCommandOptions& options, const std::vector<Dialo
                   << pad_right(std::string(format_name(splits[i].format)), 16) << splits[i].path << "\n";
     }
 
-    std::cout << "\nLengths in whitespace words; prompts use the template \"" << prompt.text() << "\"\n";
+    std::cout << "\nLengths in whitespace words; prompts use the template " << nlohmann::json(prompt.text()).dump() << "\n";
     std::cout << pad_right("split", 12) << pad_right("text", 9) << pad_left("count", 7) << pad_left("min", 7)
               << pad_left("mean", 9) << pad_left("median", 9) << pad_left("p95", 9) << pad_left("max", 7)
               << "   over the limit\n";

@@ -13,7 +13,6 @@
 #include "models/errors.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -92,6 +91,12 @@ std::string pad(std::string text, size_t width) {
     return text;
 }
 
+// Writes one table line without the padding after its last cell.
+void print_line(std::string line) {
+    line.erase(line.find_last_not_of(' ') + 1);
+    std::cout << line << '\n';
+}
+
 std::string format_p_value(double p) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3g", p);
@@ -138,23 +143,21 @@ void run_pairs(const RougeCommandOptions& options) {
     }
 
     if (options.per_example) {
-        std::cout << pad("example", 9) << pad("rouge1 F", 10) << pad("rouge2 F", 10) << pad("rougeL F", 10) << "rougeLsum F\n";
+        print_line(pad("example", 9) + pad("rouge1 F", 10) + pad("rouge2 F", 10) + pad("rougeL F", 10) + "rougeLsum F");
         for (size_t i = 0; i < per_example.size(); ++i) {
-            std::cout << pad(std::to_string(i + 1), 9);
-            for (RougeType type : all_rouge_types) std::cout << pad(fixed(per_example[i][type].fmeasure, 4), 10);
-            std::cout << '\n';
+            std::string line = pad(std::to_string(i + 1), 9);
+            for (RougeType type : all_rouge_types) line += pad(fixed(per_example[i][type].fmeasure, 4), 10);
+            print_line(line);
         }
         std::cout << '\n';
     }
-    std::cout << pad("metric", 11) << pad("precision", 11) << pad("recall", 11) << pad("fmeasure", 11)
-              << (resamples > 0 ? "fmeasure 95% CI" : "") << '\n';
+    print_line(pad("metric", 11) + pad("precision", 11) + pad("recall", 11) + pad("fmeasure", 11) +
+               (resamples > 0 ? "fmeasure 95% CI" : ""));
     for (RougeType type : all_rouge_types) {
-        std::cout << pad(rouge_type_name(type), 11) << pad(fixed(mean[type].precision, 4), 11)
-                  << pad(fixed(mean[type].recall, 4), 11) << pad(fixed(mean[type].fmeasure, 4), 11);
-        if (resamples > 0) {
-            std::cout << '[' << fixed(ci[type].fmeasure.low, 4) << ", " << fixed(ci[type].fmeasure.high, 4) << ']';
-        }
-        std::cout << '\n';
+        std::string line = pad(rouge_type_name(type), 11) + pad(fixed(mean[type].precision, 4), 11) +
+                           pad(fixed(mean[type].recall, 4), 11) + pad(fixed(mean[type].fmeasure, 4), 11);
+        if (resamples > 0) line += "[" + fixed(ci[type].fmeasure.low, 4) + ", " + fixed(ci[type].fmeasure.high, 4) + "]";
+        print_line(line);
     }
     std::cout << provenance.describe() << '\n';
 }
@@ -162,49 +165,13 @@ void run_pairs(const RougeCommandOptions& options) {
 // --results: each system against the human summaries, then every later system minus every earlier one.
 void run_results(const RougeCommandOptions& options) {
     const ResultsTable table = read_results_csv(options.results_path);
-    const RougeScorer scorer(options.stemmer ? Stemming::porter : Stemming::none);
+    const Stemming stemming = options.stemmer ? Stemming::porter : Stemming::none;
     const int resamples = options.bootstrap < 0 ? default_results_resamples : options.bootstrap;
     const BootstrapOptions bootstrap{resamples, 0.95, options.seed};
-
-    std::vector<std::vector<RougeScores>> scores(table.systems.size());
-    std::vector<RougeScores> means;
-    std::vector<PerRougeType<ConfidenceInterval>> intervals(table.systems.size());
-    for (size_t s = 0; s < table.systems.size(); ++s) {
-        scores[s].reserve(table.size());
-        for (size_t r = 0; r < table.size(); ++r) {
-            scores[s].push_back(scorer.score(table.human_baseline[r], table.systems[s].summaries[r]));
-        }
-        means.push_back(mean_rouge(scores[s]));
-        if (resamples > 0) intervals[s] = bootstrap_rouge(scores[s], bootstrap);
-    }
-
-    struct Comparison {
-        size_t baseline;
-        size_t candidate;
-        PerRougeType<PairedDelta> deltas;
-    };
-    std::vector<Comparison> comparisons;
-    for (size_t b = 0; b < table.systems.size(); ++b) {
-        for (size_t c = b + 1; c < table.systems.size(); ++c) {
-            Comparison comparison{b, c, {}};
-            if (resamples > 0) {
-                comparison.deltas = paired_bootstrap_rouge(scores[b], scores[c], bootstrap);
-            } else {
-                for (RougeType type : all_rouge_types) {
-                    for (RougeMeasure measure : all_rouge_measures) {
-                        PairedDelta& d = comparison.deltas[type][measure];
-                        d.baseline_mean = means[b][type][measure];
-                        d.candidate_mean = means[c][type][measure];
-                        d.delta = d.candidate_mean - d.baseline_mean;
-                    }
-                }
-            }
-            comparisons.push_back(comparison);
-        }
-    }
+    const ResultsScores scores = score_results(table, stemming, bootstrap);
 
     RougeProvenance provenance;
-    provenance.stemming = scorer.stemming();
+    provenance.stemming = stemming;
     provenance.examples = static_cast<std::int64_t>(table.size());
     provenance.bootstrap_resamples = resamples;
     provenance.confidence = bootstrap.confidence;
@@ -216,15 +183,15 @@ void run_results(const RougeCommandOptions& options) {
         out["reference_column"] = std::string(human_summaries_column);
         out["examples"] = table.size();
         nlohmann::json& systems = out["systems"] = nlohmann::json::array();
-        for (size_t s = 0; s < table.systems.size(); ++s) {
-            nlohmann::json entry = {{"name", table.systems[s].name}, {"mean", rouge_scores_to_json(means[s])}};
-            if (resamples > 0) entry["ci"] = rouge_intervals_to_json(intervals[s]);
+        for (const SystemScores& system : scores.systems) {
+            nlohmann::json entry = {{"name", system.name}, {"mean", rouge_scores_to_json(system.mean)}};
+            if (resamples > 0) entry["ci"] = rouge_intervals_to_json(system.ci);
             systems.push_back(entry);
         }
         nlohmann::json& deltas = out["deltas"] = nlohmann::json::array();
-        for (const Comparison& comparison : comparisons) {
-            nlohmann::json entry = {{"baseline", table.systems[comparison.baseline].name},
-                                    {"candidate", table.systems[comparison.candidate].name}};
+        for (const SystemComparison& comparison : scores.comparisons) {
+            nlohmann::json entry = {{"baseline", scores.systems[comparison.baseline].name},
+                                    {"candidate", scores.systems[comparison.candidate].name}};
             for (RougeType type : all_rouge_types) {
                 for (RougeMeasure measure : all_rouge_measures) {
                     const PairedDelta& d = comparison.deltas[type][measure];
@@ -248,28 +215,28 @@ void run_results(const RougeCommandOptions& options) {
     }
 
     size_t name_width = 8;
-    for (const SystemSummaries& system : table.systems) name_width = std::max(name_width, system.name.size() + 2);
+    for (const SystemScores& system : scores.systems) name_width = std::max(name_width, system.name.size() + 2);
     std::cout << "ROUGE F-measure of each system against " << human_summaries_column << " (mean"
               << (resamples > 0 ? ", 95% CI" : "") << ")\n";
     const size_t cell = resamples > 0 ? 26 : 11;
-    std::cout << pad("system", name_width);
-    for (RougeType type : all_rouge_types) std::cout << pad(rouge_type_name(type), cell);
-    std::cout << '\n';
-    for (size_t s = 0; s < table.systems.size(); ++s) {
-        std::cout << pad(table.systems[s].name, name_width);
+    std::string header = pad("system", name_width);
+    for (RougeType type : all_rouge_types) header += pad(rouge_type_name(type), cell);
+    print_line(header);
+    for (const SystemScores& system : scores.systems) {
+        std::string line = pad(system.name, name_width);
         for (RougeType type : all_rouge_types) {
-            std::string text = fixed(means[s][type].fmeasure, 4);
+            std::string text = fixed(system.mean[type].fmeasure, 4);
             if (resamples > 0) {
-                text += " [" + fixed(intervals[s][type].fmeasure.low, 4) + ", " + fixed(intervals[s][type].fmeasure.high, 4) + "]";
+                text += " [" + fixed(system.ci[type].fmeasure.low, 4) + ", " + fixed(system.ci[type].fmeasure.high, 4) + "]";
             }
-            std::cout << pad(text, cell);
+            line += pad(text, cell);
         }
-        std::cout << '\n';
+        print_line(line);
     }
 
-    for (const Comparison& comparison : comparisons) {
-        std::cout << "\nAbsolute improvement, " << table.systems[comparison.candidate].name << " - "
-                  << table.systems[comparison.baseline].name << " (F-measure points"
+    for (const SystemComparison& comparison : scores.comparisons) {
+        std::cout << "\nAbsolute improvement, " << scores.systems[comparison.candidate].name << " - "
+                  << scores.systems[comparison.baseline].name << " (F-measure points"
                   << (resamples > 0 ? "; paired bootstrap 95% CI, two-sided p" : "") << "):\n";
         for (RougeType type : all_rouge_types) {
             const PairedDelta& d = comparison.deltas[type].fmeasure;

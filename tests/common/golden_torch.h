@@ -1,9 +1,10 @@
 // Tensor helpers for the golden tests (links LibTorch).
 #pragma once
 
-#include "tests/common/golden.h"
-
+// LibTorch before Qt: Qt's `slots` macro breaks LibTorch headers included after it.
 #include <torch/torch.h>
+
+#include "tests/common/golden.h"
 
 namespace sumlab::test {
 

@@ -1,0 +1,128 @@
+// The sumlab-cli contract as scripts use it: the public parity checkers of ../shared run through
+// the binary, and bad input ends with a one-line error and a non-zero exit code.
+#include "tests/common/golden.h"
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace sumlab::test;
+
+class TestCli : public QObject {
+    Q_OBJECT
+
+private slots:
+    void t5_parity_checker_data();
+    void t5_parity_checker();
+    void rouge_checker();
+    void bad_input_data();
+    void bad_input();
+    void help_on_every_subcommand();
+    void generate_with_prompt_preset();
+
+private:
+    QString cli() const { return QStringLiteral(SUMLAB_BIN_DIR "/sumlab-cli"); }
+    struct Run {
+        int code;
+        QString out, err;
+    };
+    Run run(const QString& program, const QStringList& args, int timeout_ms = 300000) const {
+        QProcess p;
+        p.start(program, args);
+        if (!p.waitForFinished(timeout_ms)) {
+            p.kill();
+            return {-1, {}, "timed out"};
+        }
+        return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
+                QString::fromUtf8(p.readAllStandardError())};
+    }
+    static void write(const QString& path, const QByteArray& text) {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(text);
+    }
+};
+
+void TestCli::t5_parity_checker_data() {
+    QTest::addColumn<QString>("model");
+    QTest::newRow("tiny-flan") << "tiny-flan";
+    QTest::newRow("tiny-t5v1") << "tiny-t5v1";
+}
+
+void TestCli::t5_parity_checker() {
+    QFETCH(QString, model);
+    std::string dir = shared_path("golden/t5/" + model.toStdString());
+    SUMLAB_REQUIRE_SHARED(shared_path("golden/t5/check_cli.py"));
+    auto r = run("python3", {QString::fromStdString(shared_path("golden/t5/check_cli.py")), cli(), QString::fromStdString(dir),
+                             QString::fromStdString(dir + ".goldens")});
+    QVERIFY2(r.code == 0, qPrintable(r.out + r.err));
+    QVERIFY2(r.out.contains("parity ok"), qPrintable(r.out));
+}
+
+void TestCli::rouge_checker() {
+    SUMLAB_REQUIRE_SHARED(shared_path("golden/rouge/check.py"));
+    auto r = run("python3", {QString::fromStdString(shared_path("golden/rouge/check.py")), "--", cli()});
+    QVERIFY2(r.code == 0, qPrintable(r.out.right(2000) + r.err.right(2000)));
+}
+
+void TestCli::bad_input_data() {
+    QTest::addColumn<QString>("subcommand");
+    QTest::addColumn<QByteArray>("input");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("tokenize: broken JSON") << "tokenize" << QByteArray("{\"id\": 1, \"text\": \"hi\"}\n{\"id\": 2,\n") << "input.jsonl:2";
+    QTest::newRow("tokenize: no text") << "tokenize" << QByteArray("{\"id\": 1, \"txt\": \"hi\"}\n") << "missing field \"text\"";
+    QTest::newRow("generate: text not a string") << "generate" << QByteArray("{\"id\": 1, \"text\": 5}\n") << "must be a string";
+    QTest::newRow("loss: no target") << "loss" << QByteArray("{\"id\": 1, \"text\": \"hi\"}\n") << "missing field \"target\"";
+}
+
+void TestCli::bad_input() {
+    QFETCH(QString, subcommand);
+    QFETCH(QByteArray, input);
+    QFETCH(QString, message);
+    std::string model = shared_path("golden/t5/tiny-flan");
+    SUMLAB_REQUIRE_SHARED(model + "/config.json");
+    QTemporaryDir tmp;
+    write(tmp.filePath("input.jsonl"), input);
+    QStringList args{subcommand, "--model", QString::fromStdString(model), "--input", tmp.filePath("input.jsonl")};
+    if (subcommand == "generate") args << "--output" << tmp.filePath("out.jsonl");
+    auto r = run(cli(), args);
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(message), qPrintable(r.err));
+    QCOMPARE(r.err.trimmed().count('\n'), 0);  // one line
+    QVERIFY(!QFile::exists(tmp.filePath("out.jsonl")));
+}
+
+void TestCli::help_on_every_subcommand() {
+    for (const char* sub : {"info", "tokenize", "generate", "loss", "rouge", "data"}) {
+        auto r = run(cli(), {sub, "--help"});
+        QVERIFY2(r.code == 0, sub);
+        QVERIFY2(r.out.contains("--"), sub);
+    }
+    auto missing = run(cli(), {"info", "--model", "/nonexistent/model"});
+    QCOMPARE(missing.code, 1);
+    QVERIFY(missing.err.contains("/nonexistent/model"));
+}
+
+void TestCli::generate_with_prompt_preset() {
+    std::string model = shared_path("golden/t5/tiny-flan");
+    SUMLAB_REQUIRE_SHARED(model + "/config.json");
+    QTemporaryDir tmp;
+    // The dialogsum preset applied to "dialogue" must equal the same prompt given as "text".
+    write(tmp.filePath("a.jsonl"), "{\"id\": \"x\", \"dialogue\": \"#Person1#: Hi, how are you?\\n#Person2#: Fine.\"}\n");
+    write(tmp.filePath("b.jsonl"),
+          "{\"id\": \"x\", \"text\": \"Summarize the following conversation.\\n\\n#Person1#: Hi, how are you?\\n#Person2#: Fine.\\n\\nSummary: \"}\n");
+    auto a = run(cli(), {"generate", "--model", QString::fromStdString(model), "--input", tmp.filePath("a.jsonl"), "--output",
+                         tmp.filePath("a.out"), "--prompt", "dialogsum", "--quiet"});
+    auto b = run(cli(), {"generate", "--model", QString::fromStdString(model), "--input", tmp.filePath("b.jsonl"), "--output",
+                         tmp.filePath("b.out"), "--quiet"});
+    QCOMPARE(a.code, 0);
+    QCOMPARE(b.code, 0);
+    QFile fa(tmp.filePath("a.out")), fb(tmp.filePath("b.out"));
+    QVERIFY(fa.open(QIODevice::ReadOnly) && fb.open(QIODevice::ReadOnly));
+    QByteArray la = fa.readAll(), lb = fb.readAll();
+    QVERIFY(la.contains("\"token_ids\""));
+    QCOMPARE(la, lb);
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"
