@@ -133,7 +133,7 @@ void load_state(T5ForConditionalGenerationImpl& model, const NamedTensors& state
     }
 }
 
-LoadedModel load_model(const std::string& dir, torch::Device device) {
+LoadedModel load_model(const std::string& dir, torch::Device device, std::optional<double> dropout_rate) {
     LoadedModel m;
     m.dir = dir;
     auto [weights, format] = find_weights(dir);
@@ -142,6 +142,10 @@ LoadedModel load_model(const std::string& dir, torch::Device device) {
     std::string config_path = join_path(dir, "config.json");
     if (!is_file(config_path)) throw FileError(config_path, "missing: a model folder needs config.json");
     m.config = T5Config::from_file(config_path);
+    if (dropout_rate) {
+        if (!(*dropout_rate >= 0.0 && *dropout_rate < 1.0)) throw ConfigError("training settings", "dropout_rate", "must be in [0, 1)");
+        m.config.dropout_rate = *dropout_rate;
+    }
     m.generation = GenerationConfig::from_model_dir(dir, m.config);
     NamedTensors state;
     if (format == "safetensors") state = read_safetensors(weights);
@@ -175,6 +179,13 @@ void save_model(const T5ForConditionalGenerationImpl& model, const GenerationCon
     if (generation.max_new_tokens) g["max_new_tokens"] = *generation.max_new_tokens;
     if (generation.num_beams != 1) g["num_beams"] = generation.num_beams;
     write_atomically(join_path(dir, "generation_config.json"), g.dump(2) + "\n");
+}
+
+void copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir) {
+    for (const char* name : {"spiece.model", "tokenizer_config.json", "special_tokens_map.json"}) {
+        std::string src = join_path(src_dir, name);
+        if (is_file(src)) write_atomically(join_path(dst_dir, name), read_file(src));
+    }
 }
 
 int64_t count_parameters(const torch::nn::Module& model, bool trainable_only) {

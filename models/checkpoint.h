@@ -6,6 +6,7 @@
 #include "models/t5/t5_config.h"
 #include "models/t5/t5_model.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,7 +28,8 @@ struct LoadedModel {
 std::pair<std::string, std::string> find_weights(const std::string& dir);
 
 // Loads config, generation config and weights; the model is in eval mode on `device`.
-LoadedModel load_model(const std::string& dir, torch::Device device = torch::kCPU);
+// `dropout_rate` overrides config.json's (HF's from_pretrained(dir, dropout_rate=...)).
+LoadedModel load_model(const std::string& dir, torch::Device device = torch::kCPU, std::optional<double> dropout_rate = std::nullopt);
 
 // Copies `state` into the model's parameters: every model parameter must be present with the
 // right shape; keys the model does not have are an error (aliases such as embed_tokens excepted).
@@ -38,6 +40,10 @@ NamedTensors state_dict(const T5ForConditionalGenerationImpl& model);
 
 // Writes config.json, generation_config.json and model.safetensors (each atomically).
 void save_model(const T5ForConditionalGenerationImpl& model, const GenerationConfig& generation, const std::string& dir);
+
+// Copies spiece.model, tokenizer_config.json and special_tokens_map.json (those present) so `dst`
+// is a complete model folder.
+void copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir);
 
 // Total number of parameters (shared counted once), as HF's num_parameters().
 int64_t count_parameters(const torch::nn::Module& model, bool trainable_only = false);

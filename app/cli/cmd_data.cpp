@@ -1,11 +1,13 @@
 // `sumlab-cli data`: loads DialogSum (Hugging Face CSV, original JSON Lines or Python-literal lines) and either
-//   prints the splits, their counts and length statistics in whitespace words (a table, or one JSON object), or
+//   prints the splits, their counts and length statistics (a table, or one JSON object) in whitespace words, or,
+//   with --model DIR, in that model's T5 tokens (</s> included, as the trainer and generation count them), or
 //   --export OUT.jsonl: writes one JSON line per example of one split,
 //     {"id", "dialogue", "text" (the prompt applied), "references": [...], "topic", "topics": [...]},
 //   the input format other subcommands read.
 #include "app/cli/commands.h"
 #include "engine/dialogsum.h"
 #include "engine/prompt.h"
+#include "engine/tokenizer.h"
 #include "models/errors.h"
 #include "models/file_util.h"
 
@@ -25,6 +27,7 @@ struct DataCommandOptions {
     std::string split;
     std::string prompt = "dialogsum";
     std::string export_path;
+    std::string model_dir;  // count T5 tokens of this model's tokenizer instead of whitespace words
     size_t limit = 0;
     size_t every = 1;
     size_t sample = 0;
@@ -80,6 +83,9 @@ void print_distribution_row(const std::string& split, const std::string& text, c
               << d.max_length << "\n";
 }
 
+// "words" or "tokens", for the table's headings.
+std::string unit_text(const DataCommandOptions& options) { return options.model_dir.empty() ? "words" : "tokens"; }
+
 void print_histogram(const std::string& split, const std::string& text, const LengthDistribution& d) {
     std::cout << "  " << split << " " << text << ":";
     for (size_t i = 0; i < d.histogram.size(); ++i) {
@@ -97,11 +103,21 @@ void print_statistics(const DataCommandOptions& options, const std::vector<Dialo
     stats_options.prompt = prompt;
     stats_options.max_source_length = options.max_source_length;
     stats_options.max_target_length = options.max_target_length;
+    std::shared_ptr<const T5Tokenizer> tokenizer;
+    if (!options.model_dir.empty()) {
+        tokenizer = std::make_shared<const T5Tokenizer>(T5Tokenizer::from_directory(options.model_dir));
+        // HF's tokenizer(text) and tokenizer(text_target=summary): the ids with </s>, before truncation.
+        stats_options.count_tokens = [tokenizer](const std::string& text) { return tokenizer->encode(text, true).size(); };
+    }
     std::vector<SplitStatistics> stats;
     for (const DialogSumSplit& split : splits) stats.push_back(split_statistics(split, stats_options));
 
     if (options.json) {
-        nlohmann::json out = {{"path", options.data_path}, {"prompt", prompt.text()}, {"splits", nlohmann::json::array()}};
+        nlohmann::json out = {{"path", options.data_path},
+                              {"prompt", prompt.text()},
+                              {"unit", unit_text(options)},
+                              {"tokenizer", tokenizer ? nlohmann::json(tokenizer->model_path()) : nlohmann::json(nullptr)},
+                              {"splits", nlohmann::json::array()}};
         for (size_t i = 0; i < splits.size(); ++i) {
             nlohmann::json entry = to_json(stats[i]);
             entry["path"] = splits[i].path;
@@ -126,7 +142,13 @@ void print_statistics(const DataCommandOptions& options, const std::vector<Dialo
                   << pad_right(std::string(format_name(splits[i].format)), 16) << splits[i].path << "\n";
     }
 
-    std::cout << "\nLengths in whitespace words; prompts use the template " << nlohmann::json(prompt.text()).dump() << "\n";
+    if (tokenizer) {
+        std::cout << "\nLengths in T5 tokens of " << tokenizer->model_path()
+                  << " (</s> included; over the limit = truncated by --max-source-length / --max-target-length)";
+    } else {
+        std::cout << "\nLengths in whitespace words (give --model DIR for the model's tokens)";
+    }
+    std::cout << "; prompts use the template " << nlohmann::json(prompt.text()).dump() << "\n";
     std::cout << pad_right("split", 12) << pad_right("text", 9) << pad_left("count", 7) << pad_left("min", 7)
               << pad_left("mean", 9) << pad_left("median", 9) << pad_left("p95", 9) << pad_left("max", 7)
               << "   over the limit\n";
@@ -135,7 +157,7 @@ void print_statistics(const DataCommandOptions& options, const std::vector<Dialo
         print_distribution_row(name, "prompt", s.prompt_lengths);
         print_distribution_row(name, "summary", s.summary_lengths);
     }
-    std::cout << "\nHistograms (words):\n";
+    std::cout << "\nHistograms (" << unit_text(options) << "):\n";
     for (const SplitStatistics& s : stats) {
         const std::string name(split_name(s.split));
         print_histogram(name, "prompt", s.prompt_lengths);

@@ -50,7 +50,7 @@ void add_generate_command(CLI::App& app) {
             texts.push_back(std::move(text));
             ids.push_back(r.value.contains("id") ? r.value["id"] : nlohmann::json(r.line));
         }
-        LoadedModel m = load_model(o->model.model, device);
+        LoadedModel m = o->model.load();
         T5Tokenizer tok = T5Tokenizer::from_directory(o->model.model);
         GenerationConfig config = m.generation;
         o->gen.apply(config);

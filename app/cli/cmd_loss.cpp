@@ -25,7 +25,7 @@ void add_loss_command(CLI::App& app) {
     cmd->callback([o] {
         auto device = parse_device(o->model.device);
         auto records = read_jsonl(o->input);
-        LoadedModel m = load_model(o->model.model, device);
+        LoadedModel m = o->model.load();
         T5Tokenizer tok = T5Tokenizer::from_directory(o->model.model);
         std::vector<TokenIds> sources, targets;
         for (const auto& r : records) {

@@ -12,5 +12,9 @@ void add_generate_command(CLI::App& app);  // cmd_generate.cpp
 void add_loss_command(CLI::App& app);      // cmd_loss.cpp
 void add_rouge_command(CLI::App& app);     // cmd_rouge.cpp
 void add_data_command(CLI::App& app);      // cmd_data.cpp
+void add_evaluate_command(CLI::App& app);  // cmd_evaluate.cpp
+void add_bench_command(CLI::App& app);     // cmd_bench.cpp
+void add_train_command(CLI::App& app);     // cmd_train.cpp
+void add_merge_command(CLI::App& app);     // cmd_merge.cpp
 
 }  // namespace sumlab::cli

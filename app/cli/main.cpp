@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
     sumlab::cli::add_loss_command(app);
     sumlab::cli::add_rouge_command(app);
     sumlab::cli::add_data_command(app);
+    sumlab::cli::add_evaluate_command(app);
+    sumlab::cli::add_bench_command(app);
+    sumlab::cli::add_train_command(app);
+    sumlab::cli::add_merge_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,9 +1,13 @@
 #include "app/cli/model_options.h"
 
+#include "app/cli/cli_common.h"
+#include "models/lora.h"
+
 namespace sumlab::cli {
 
 void ModelOptions::add_to(CLI::App& cmd, bool with_target_length) {
     cmd.add_option("--model", model, "Model folder (config.json, spiece.model, model.safetensors or pytorch_model.bin)")->required();
+    cmd.add_option("--adapter", adapter, "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) to apply");
     cmd.add_option("--device", device, "cpu, cuda or cuda:N (default cpu)");
     cmd.add_option("--max-source-length", max_source_length, "Truncate sources to this many tokens, keeping </s> (default 512)")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
@@ -11,6 +15,15 @@ void ModelOptions::add_to(CLI::App& cmd, bool with_target_length) {
         cmd.add_option("--max-target-length", max_target_length, "Truncate targets to this many tokens, keeping </s> (default 128)")
             ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
     cmd.add_option("--batch-size", batch_size, "Examples per forward pass (default 8)")->check(CLI::Range(int64_t{1}, int64_t{1} << 16));
+}
+
+LoadedModel ModelOptions::load() const {
+    LoadedModel m = load_model(model, parse_device(device));
+    if (!adapter.empty()) {
+        load_adapter(*m.model, adapter);
+        m.model->eval();
+    }
+    return m;
 }
 
 void GenerationOptions::add_to(CLI::App& cmd) {

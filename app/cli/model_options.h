@@ -2,6 +2,7 @@
 // source/target lengths. Names follow Hugging Face (max_new_tokens -> --max-new-tokens).
 #pragma once
 
+#include "models/checkpoint.h"
 #include "models/t5/t5_config.h"
 
 #include <CLI/CLI.hpp>
@@ -13,12 +14,15 @@ namespace sumlab::cli {
 
 struct ModelOptions {
     std::string model;
+    std::string adapter;  // a PEFT LoRA adapter folder applied on top of the model
     std::string device = "cpu";
     int64_t max_source_length = 512;
     int64_t max_target_length = 128;
     int64_t batch_size = 8;
 
     void add_to(CLI::App& cmd, bool with_target_length);
+    // The model on the chosen device with the adapter attached (when given), in eval mode.
+    LoadedModel load() const;
 };
 
 // Generation flags; unset ones keep the model's generation_config.json and then HF's defaults.

@@ -1,0 +1,547 @@
+// Trainer::run() reads as the pipeline: data -> prompt -> tokenizer -> batches -> model -> loss ->
+// backward -> clip -> AdamW step -> schedule -> metrics -> callbacks; the helpers above it do the
+// rest (data preparation, checkpoints, evaluation).
+#include "engine/trainer.h"
+
+#include "engine/batcher.h"
+#include "engine/dialogsum.h"
+#include "engine/optimizer.h"
+#include "engine/prompt.h"
+#include "engine/run_folder.h"
+#include "engine/system_info.h"
+#include "engine/tokenizer.h"
+#include "models/checkpoint.h"
+#include "models/errors.h"
+#include "models/file_util.h"
+#include "models/lora.h"
+#include "models/safetensors.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+#include <thread>
+
+namespace sumlab {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kMaxConsecutiveBadSteps = 3;
+
+struct TokenizedExample {
+    TokenIds source, target;
+};
+
+struct TrainingData {
+    std::vector<TokenizedExample> train, validation;
+    std::vector<std::string> files;  // the data files read (for run.json's hashes)
+};
+
+TrainingData prepare_data(const TrainerSetup& setup, const T5Tokenizer& tokenizer) {
+    const auto& args = setup.args;
+    DialogSumDataset dataset = load_dialogsum(setup.data);
+    const DialogSumSplit* train = dataset.find(Split::train);
+    if (!train) {
+        if (dataset.splits.size() != 1) throw DataError(setup.data, 0, "has no training split (train.csv, dialogsum.train.jsonl, ...)");
+        train = &dataset.splits.front();
+    }
+    Selection selection;
+    selection.every_kth = static_cast<size_t>(args.every_kth);
+    if (args.limit > 0) selection.limit = static_cast<size_t>(args.limit);
+    PromptTemplate prompt = resolve_prompt(args.prompt);
+    auto tokenize = [&](const DialogSumSplit& split) {
+        std::vector<TokenizedExample> out;
+        for (const auto& ex : split.examples)
+            out.push_back({tokenizer.encode(prompt.render(ex.dialogue), true, args.max_source_length),
+                           tokenizer.encode(ex.references.front(), true, args.max_target_length)});
+        return out;
+    };
+    TrainingData data;
+    data.train = tokenize(select_examples(*train, selection));
+    data.files.push_back(train->path);
+    if (data.train.empty()) throw DataError(train->path, 0, "no training examples left after the selection");
+    if (args.eval_strategy != IntervalStrategy::no) {
+        const DialogSumSplit* validation = dataset.find(Split::validation);
+        if (!validation) throw DataError(setup.data, 0, "eval_strategy needs a validation split (validation.csv or dialogsum.dev.jsonl)");
+        data.validation = tokenize(*validation);
+        data.files.push_back(validation->path);
+    }
+    return data;
+}
+
+// Batches of example indices for one epoch: a seeded shuffle (the same for a resumed run), and with
+// group_by_length, mega-batches of 50 batches sorted by source length (HF's LengthGroupedSampler idea).
+std::vector<std::vector<size_t>> epoch_batches(const TrainingData& data, const TrainingArguments& args, int64_t epoch) {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(args.seed) * 1000003ULL + static_cast<uint64_t>(epoch));
+    auto perm = torch::randperm(static_cast<int64_t>(data.train.size()), gen, torch::kLong);
+    std::vector<size_t> order(static_cast<size_t>(perm.size(0)));
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<size_t>(perm[static_cast<int64_t>(i)].item<int64_t>());
+    const size_t bs = static_cast<size_t>(args.per_device_train_batch_size);
+    if (args.group_by_length) {
+        const size_t mega = bs * 50;
+        for (size_t start = 0; start < order.size(); start += mega) {
+            auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + mega));
+            std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(start), end,
+                             [&](size_t a, size_t b) { return data.train[a].source.size() > data.train[b].source.size(); });
+        }
+    }
+    std::vector<std::vector<size_t>> batches;
+    for (size_t start = 0; start < order.size(); start += bs)
+        batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(start),
+                             order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + bs)));
+    return batches;
+}
+
+Seq2SeqBatch collate(const std::vector<TokenizedExample>& examples, const std::vector<size_t>& indices, int64_t pad, torch::Device device) {
+    std::vector<TokenIds> src, tgt;
+    for (size_t i : indices) {
+        src.push_back(examples[i].source);
+        tgt.push_back(examples[i].target);
+    }
+    return make_batch(src, tgt, pad).to(device);
+}
+
+// Token-weighted mean loss over a split, in eval mode.
+EvalMetrics evaluate(T5ForConditionalGenerationImpl& model, const std::vector<TokenizedExample>& examples, int64_t batch_size,
+                     int64_t pad, torch::Device device) {
+    torch::NoGradGuard no_grad;
+    model.eval();
+    double sum = 0.0;
+    int64_t tokens = 0;
+    std::vector<size_t> idx(examples.size());
+    std::iota(idx.begin(), idx.end(), 0);
+    for (size_t start = 0; start < idx.size(); start += static_cast<size_t>(batch_size)) {
+        std::vector<size_t> part(idx.begin() + static_cast<std::ptrdiff_t>(start),
+                                 idx.begin() + static_cast<std::ptrdiff_t>(std::min(idx.size(), start + static_cast<size_t>(batch_size))));
+        auto batch = collate(examples, part, pad, device);
+        auto out = model.forward(batch.input_ids, batch.attention_mask, batch.labels);
+        sum += out.loss_sum.item<double>();
+        tokens += out.label_tokens;
+    }
+    model.train();
+    EvalMetrics m;
+    m.eval_loss = tokens ? sum / static_cast<double>(tokens) : 0.0;
+    m.eval_tokens = tokens;
+    return m;
+}
+
+// Mutable progress of a run; trainer_state.json holds exactly this.
+struct TrainerState {
+    int64_t global_step = 0;
+    int64_t epoch = 0;          // current epoch index
+    int64_t epoch_step = 0;     // optimizer steps done within the current epoch
+    int64_t tokens_seen = 0;
+    double log_loss_sum = 0.0;  // per-step losses since the last log line
+    int64_t log_steps = 0;
+    int64_t log_tokens = 0;
+    double log_seconds = 0.0;
+    double elapsed_s = 0.0;
+    int64_t bad_steps_in_a_row = 0;
+    double last_loss = 0.0;
+
+    nlohmann::json to_json() const {
+        return {{"global_step", global_step}, {"epoch_index", epoch}, {"epoch_step", epoch_step}, {"tokens_seen", tokens_seen},
+                {"log_loss_sum", log_loss_sum}, {"log_steps", log_steps}, {"log_tokens", log_tokens}, {"log_seconds", log_seconds},
+                {"elapsed_s", elapsed_s}, {"bad_steps_in_a_row", bad_steps_in_a_row}, {"last_loss", last_loss}};
+    }
+    static TrainerState from_json(const nlohmann::json& j, const std::string& path) {
+        TrainerState s;
+        try {
+            s.global_step = j.at("global_step").get<int64_t>();
+            s.epoch = j.at("epoch_index").get<int64_t>();
+            s.epoch_step = j.at("epoch_step").get<int64_t>();
+            s.tokens_seen = j.at("tokens_seen").get<int64_t>();
+            s.log_loss_sum = j.at("log_loss_sum").get<double>();
+            s.log_steps = j.at("log_steps").get<int64_t>();
+            s.log_tokens = j.at("log_tokens").get<int64_t>();
+            s.log_seconds = j.at("log_seconds").get<double>();
+            s.elapsed_s = j.at("elapsed_s").get<double>();
+            s.bad_steps_in_a_row = j.at("bad_steps_in_a_row").get<int64_t>();
+            s.last_loss = j.at("last_loss").get<double>();
+        } catch (const nlohmann::json::exception& e) {
+            throw FileError(path, std::string("not a SumLab trainer state: ") + e.what());
+        }
+        if (s.global_step < 0 || s.epoch < 0 || s.epoch_step < 0) throw FileError(path, "negative step counts");
+        return s;
+    }
+};
+
+struct Session {
+    const TrainerSetup& setup;
+    LoadedModel& loaded;
+    AdamW& optimizer;
+    TrainerState& state;
+    int64_t max_steps;
+};
+
+std::string save_checkpoint(const Session& s) {
+    const std::string& run = s.setup.output_dir;
+    std::string final_path = join_path(run, "checkpoint-" + std::to_string(s.state.global_step));
+    std::string tmp = final_path + ".tmp";
+    remove_tree(tmp);
+    make_writable_dir(tmp);
+    if (s.setup.args.method == TrainingMethod::lora) {
+        LoraConfig config = s.setup.args.lora;
+        config.base_model_name_or_path = s.setup.model_dir;
+        save_adapter(*s.loaded.model, config, tmp);
+    } else {
+        save_model(*s.loaded.model, s.loaded.generation, tmp);
+        copy_tokenizer_files(s.setup.model_dir, tmp);
+    }
+    std::vector<std::pair<std::string, torch::Tensor>> opt;
+    for (auto& [name, t] : s.optimizer.state_tensors()) opt.emplace_back(name, t.to(torch::kCPU));
+    if (!opt.empty()) save_safetensors(join_path(tmp, "optimizer.safetensors"), opt, {{"step", std::to_string(s.optimizer.step_count())}});
+    auto rng = at::detail::getDefaultCPUGenerator().get_state();
+    save_safetensors(join_path(tmp, "rng_state.safetensors"), {{"cpu", rng}});
+    nlohmann::json ts = s.state.to_json();
+    ts["max_steps"] = s.max_steps;
+    ts["optimizer_step"] = s.optimizer.step_count();
+    write_atomically(join_path(tmp, "trainer_state.json"), ts.dump(2) + "\n");
+    remove_tree(final_path);
+    if (::rename(tmp.c_str(), final_path.c_str()) != 0) throw FileError(final_path, "cannot move the checkpoint into place");
+    // Keep the newest save_total_limit checkpoints.
+    if (s.setup.args.save_total_limit > 0) {
+        auto all = list_checkpoints(run);
+        while (static_cast<int64_t>(all.size()) > s.setup.args.save_total_limit) {
+            remove_tree(all.front().second);
+            all.erase(all.begin());
+        }
+    }
+    return final_path;
+}
+
+void load_checkpoint(const std::string& dir, const Session& s) {
+    std::string state_path = join_path(dir, "trainer_state.json");
+    if (!is_file(state_path)) throw FileError(dir, "is not a checkpoint (no trainer_state.json)");
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(read_file(state_path));
+    } catch (const nlohmann::json::exception& e) {
+        throw FileError(state_path, std::string("invalid JSON: ") + e.what());
+    }
+    s.state = TrainerState::from_json(j, state_path);
+    if (s.setup.args.method == TrainingMethod::lora) {
+        // Copy into the adapter tensors AdamW already holds (re-attaching would make new ones).
+        SafetensorsFile adapter(join_path(dir, "adapter_model.safetensors"));
+        auto params = s.loaded.model->named_parameters();
+        const std::string prefix = "base_model.model.";
+        torch::NoGradGuard no_grad;
+        for (const auto& e : adapter.entries()) {
+            std::string name = e.name.rfind(prefix, 0) == 0 ? e.name.substr(prefix.size()) : e.name;
+            auto* p = params.find(name);
+            if (!p || p->sizes().vec() != e.shape) throw FileError(adapter.path(), "does not fit this run's adapter: " + e.name);
+            p->copy_(adapter.load(e.name));
+        }
+    } else {
+        SafetensorsFile weights(join_path(dir, "model.safetensors"));
+        NamedTensors state;
+        for (const auto& e : weights.entries()) state.emplace_back(e.name, weights.load(e.name));
+        load_state(*s.loaded.model, state, weights.path());
+    }
+    std::string opt_path = join_path(dir, "optimizer.safetensors");
+    NamedTensors opt;
+    if (is_file(opt_path)) {
+        SafetensorsFile f(opt_path);
+        for (const auto& e : f.entries()) opt.emplace_back(e.name, f.load(e.name));
+    }
+    s.optimizer.load_state(opt, j.value("optimizer_step", s.state.global_step), opt_path);
+    SafetensorsFile rng(join_path(dir, "rng_state.safetensors"));
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    gen.set_state(rng.load("cpu", torch::kUInt8));
+}
+
+std::string resolve_resume(const TrainerSetup& setup) {
+    if (setup.resume_from.empty()) return {};
+    if (setup.resume_from != "last") return setup.resume_from;
+    auto all = list_checkpoints(setup.output_dir);
+    if (all.empty()) throw FileError(setup.output_dir, "has no checkpoint to resume from");
+    return all.back().second;
+}
+
+void write_run_json(const TrainerSetup& setup, const TrainingData& data, int64_t max_steps, const std::string& resumed_from) {
+    nlohmann::json j;
+    j["sumlab_version"] = SUMLAB_VERSION;
+    j["runtime"] = runtime_versions();
+    j["model"] = setup.model_dir;
+    j["data"] = setup.data;
+    j["init_adapter"] = setup.init_adapter;
+    j["arguments"] = setup.args.to_json();
+    j["max_steps_resolved"] = max_steps;
+    j["train_examples"] = data.train.size();
+    j["validation_examples"] = data.validation.size();
+    nlohmann::json hashes = nlohmann::json::object();
+    for (const auto& f : data.files) hashes[f] = sha256_file(f);
+    j["data_sha256"] = hashes;
+    if (!resumed_from.empty()) j["resumed_from"] = resumed_from;
+    j["started_at"] = static_cast<int64_t>(std::time(nullptr));
+    write_atomically(join_path(setup.output_dir, "run.json"), j.dump(2) + "\n");
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainerSetup setup, TrainerCallbacks callbacks, TrainerControl* control)
+    : setup_(std::move(setup)), callbacks_(std::move(callbacks)), control_(control) {}
+
+TrainResult Trainer::run() {
+    const TrainingArguments& args = setup_.args;
+    args.validate("training settings");
+    make_writable_dir(setup_.output_dir);
+    RunLock lock(setup_.output_dir);
+    auto notify = [&](RunStatus st, int64_t step, const std::string& msg = {}) {
+        write_status(setup_.output_dir, st, step, msg);
+        if (callbacks_.on_status) callbacks_.on_status(st);
+    };
+    torch::Device device(args.device);
+    torch::manual_seed(static_cast<uint64_t>(args.seed));
+
+    // 1. Data: DialogSum -> prompt -> tokens.
+    T5Tokenizer tokenizer = T5Tokenizer::from_directory(setup_.model_dir);
+    TrainingData data = prepare_data(setup_, tokenizer);
+    const int64_t pad = tokenizer.pad_token_id();
+
+    // 2. Model: the base weights, then a fresh or given LoRA adapter; only trainable tensors reach AdamW.
+    LoadedModel loaded = load_model(setup_.model_dir, device, args.dropout_rate);
+    if (args.method == TrainingMethod::lora) {
+        if (setup_.init_adapter.empty()) apply_lora(*loaded.model, args.lora);
+        else setup_.args.lora = load_adapter(*loaded.model, setup_.init_adapter);  // the adapter's own r, alpha, targets
+    }
+    std::vector<std::pair<std::string, torch::Tensor>> trainable;
+    std::vector<torch::Tensor> trainable_tensors;
+    for (const auto& p : loaded.model->named_parameters())
+        if (p.value().requires_grad()) {
+            trainable.emplace_back(p.key(), p.value());
+            trainable_tensors.push_back(p.value());
+        }
+    AdamW optimizer(trainable, args);
+
+    // 3. Schedule: optimizer steps per epoch and in all, as HF counts them.
+    const int64_t batches_per_epoch = (static_cast<int64_t>(data.train.size()) + args.per_device_train_batch_size - 1) / args.per_device_train_batch_size;
+    const int64_t steps_per_epoch = (batches_per_epoch + args.gradient_accumulation_steps - 1) / args.gradient_accumulation_steps;
+    const int64_t max_steps = args.max_steps > 0 ? args.max_steps : static_cast<int64_t>(std::ceil(args.num_train_epochs * static_cast<double>(steps_per_epoch)));
+    const int64_t warmup = args.warmup_steps > 0 ? args.warmup_steps : static_cast<int64_t>(std::ceil(args.warmup_ratio * static_cast<double>(max_steps)));
+
+    TrainerState state;
+    Session session{setup_, loaded, optimizer, state, max_steps};
+    std::string resume = resolve_resume(setup_);
+    if (!resume.empty()) {
+        load_checkpoint(resume, session);
+        truncate_metrics(join_path(setup_.output_dir, "metrics.jsonl"), state.global_step);
+    }
+    write_run_json(setup_, data, max_steps, resume);
+    MetricsWriter metrics(join_path(setup_.output_dir, "metrics.jsonl"));
+    notify(RunStatus::running, state.global_step);
+
+    TrainResult result;
+    loaded.model->train();
+    std::vector<std::vector<size_t>> batches = epoch_batches(data, args, state.epoch);
+    auto save = [&]() {
+        result.last_checkpoint = save_checkpoint(session);
+        if (callbacks_.on_save) callbacks_.on_save(result.last_checkpoint, state.global_step);
+    };
+    auto run_eval = [&]() {
+        EvalMetrics m = evaluate(*loaded.model, data.validation, args.per_device_eval_batch_size, pad, device);
+        m.step = state.global_step;
+        m.epoch = static_cast<double>(state.epoch) + static_cast<double>(state.epoch_step) / static_cast<double>(steps_per_epoch);
+        metrics.append(to_json(m));
+        if (callbacks_.on_evaluate) callbacks_.on_evaluate(m);
+    };
+
+    while (state.global_step < max_steps) {
+        // Stop and pause are honoured between steps; a stop always leaves a checkpoint.
+        if (control_ && control_->pause.load()) {
+            notify(RunStatus::paused, state.global_step);
+            while (control_->pause.load() && !control_->stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            if (!control_->stop.load()) notify(RunStatus::running, state.global_step);
+        }
+        if (control_ && control_->stop.load()) {
+            save();
+            notify(RunStatus::stopped, state.global_step);
+            result.status = RunStatus::stopped;
+            break;
+        }
+        if (callbacks_.before_step) callbacks_.before_step(*loaded.model, state.global_step);
+        auto t0 = Clock::now();
+        // 4. One optimizer step over gradient_accumulation_steps batches; the loss of each is its token
+        //    sum divided by the label tokens of the whole accumulated batch (HF >= 4.46).
+        const int64_t first = state.epoch_step * args.gradient_accumulation_steps;
+        const int64_t last = std::min<int64_t>(first + args.gradient_accumulation_steps, batches_per_epoch);
+        std::vector<Seq2SeqBatch> micro;
+        int64_t step_tokens = 0, step_all_tokens = 0;
+        for (int64_t b = first; b < last; ++b) {
+            micro.push_back(collate(data.train, batches[static_cast<size_t>(b)], pad, device));
+            step_tokens += micro.back().label_tokens;
+            step_all_tokens += micro.back().label_tokens + micro.back().source_tokens;
+        }
+        double step_loss = 0.0;
+        for (const auto& batch : micro) {
+            auto out = loaded.model->forward(batch.input_ids, batch.attention_mask, batch.labels);
+            auto loss = out.loss_sum / static_cast<double>(std::max<int64_t>(step_tokens, 1));
+            loss.backward();
+            step_loss += loss.item<double>();
+        }
+        double grad_norm = clip_grad_norm(trainable_tensors, args.max_grad_norm);
+        const double lr = args.learning_rate * schedule_factor(args.lr_scheduler_type, state.global_step, warmup, max_steps);
+        if (!std::isfinite(step_loss) || !std::isfinite(grad_norm)) {
+            // 5. A NaN/inf step changes nothing; several in a row end the run with the last checkpoint kept.
+            optimizer.zero_grad();
+            ++state.bad_steps_in_a_row;
+            std::string msg = "step " + std::to_string(state.global_step + 1) + ": loss is " + std::to_string(step_loss) + ", step skipped";
+            if (callbacks_.on_message) callbacks_.on_message(msg);
+            metrics.append({{"step", state.global_step}, {"event", "skipped_step"}, {"message", msg}});
+            if (state.bad_steps_in_a_row >= kMaxConsecutiveBadSteps) {
+                std::string why = std::to_string(kMaxConsecutiveBadSteps) + " steps in a row had a NaN or infinite loss; the run stopped (lower learning_rate?)";
+                notify(RunStatus::failed, state.global_step, why);
+                throw Error(setup_.output_dir + ": " + why);
+            }
+        } else {
+            optimizer.step(lr);
+            optimizer.zero_grad();
+            state.bad_steps_in_a_row = 0;
+            state.last_loss = step_loss;
+            state.log_loss_sum += step_loss;
+            ++state.log_steps;
+        }
+        ++state.global_step;
+        ++state.epoch_step;
+        state.tokens_seen += step_all_tokens;
+        state.log_tokens += step_all_tokens;
+        double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        state.log_seconds += seconds;
+        state.elapsed_s += seconds;
+
+        // 6. Metrics, evaluation and checkpoints at HF's moments.
+        const bool epoch_done = state.epoch_step >= steps_per_epoch;
+        const double epoch_f = static_cast<double>(state.epoch) + static_cast<double>(state.epoch_step) / static_cast<double>(steps_per_epoch);
+        if (state.global_step % args.logging_steps == 0 || state.global_step == max_steps) {
+            if (state.log_steps > 0) {
+                StepMetrics m;
+                m.step = state.global_step;
+                m.max_steps = max_steps;
+                m.epoch = epoch_f;
+                m.loss = state.log_loss_sum / static_cast<double>(state.log_steps);
+                m.learning_rate = lr;
+                m.grad_norm = grad_norm;
+                m.tokens_per_second = state.log_seconds > 0 ? static_cast<double>(state.log_tokens) / state.log_seconds : 0.0;
+                m.tokens_seen = state.tokens_seen;
+                m.elapsed_s = state.elapsed_s;
+                m.eta_s = state.elapsed_s / static_cast<double>(state.global_step) * static_cast<double>(max_steps - state.global_step);
+                metrics.append(to_json(m));
+                if (callbacks_.on_log) callbacks_.on_log(m);
+            }
+            state.log_loss_sum = 0.0;
+            state.log_steps = 0;
+            state.log_tokens = 0;
+            state.log_seconds = 0.0;
+        }
+        if ((args.eval_strategy == IntervalStrategy::steps && state.global_step % args.eval_steps == 0) ||
+            (args.eval_strategy == IntervalStrategy::epoch && epoch_done))
+            run_eval();
+        if (epoch_done) {
+            ++state.epoch;
+            state.epoch_step = 0;
+            batches = epoch_batches(data, args, state.epoch);
+        }
+        if ((args.save_strategy == IntervalStrategy::steps && state.global_step % args.save_steps == 0) ||
+            (args.save_strategy == IntervalStrategy::epoch && epoch_done))
+            save();
+    }
+
+    result.global_step = state.global_step;
+    result.final_loss = state.last_loss;
+    if (result.status == RunStatus::stopped) return result;
+    // 7. The final model or adapter, as Hugging Face files.
+    std::string final_dir = join_path(setup_.output_dir, "final");
+    std::string tmp = final_dir + ".tmp";
+    remove_tree(tmp);
+    make_writable_dir(tmp);
+    if (args.method == TrainingMethod::lora) {
+        LoraConfig config = args.lora;
+        config.base_model_name_or_path = setup_.model_dir;
+        save_adapter(*loaded.model, config, tmp);
+    } else {
+        save_model(*loaded.model, loaded.generation, tmp);
+        copy_tokenizer_files(setup_.model_dir, tmp);
+    }
+    remove_tree(final_dir);
+    if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw FileError(final_dir, "cannot move the final model into place");
+    result.final_dir = final_dir;
+    result.status = RunStatus::finished;
+    notify(RunStatus::finished, state.global_step);
+    return result;
+}
+
+RunInfo read_run(const std::string& dir) {
+    RunInfo info;
+    info.dir = dir;
+    std::string run_json = join_path(dir, "run.json");
+    if (!is_file(run_json)) throw FileError(dir, "is not a SumLab run folder (no run.json)");
+    try {
+        info.config = nlohmann::json::parse(read_file(run_json));
+    } catch (const nlohmann::json::exception& e) {
+        throw FileError(run_json, std::string("invalid JSON: ") + e.what());
+    }
+    std::string metrics = join_path(dir, "metrics.jsonl");
+    if (is_file(metrics)) {
+        std::string text = read_file(metrics);
+        size_t pos = 0;
+        while (pos < text.size()) {
+            size_t end = text.find('\n', pos);
+            if (end == std::string::npos) break;  // a line still being written
+            std::string line = text.substr(pos, end - pos);
+            pos = end + 1;
+            nlohmann::json j;
+            try {
+                j = nlohmann::json::parse(line);
+            } catch (const nlohmann::json::exception&) {
+                continue;
+            }
+            if (j.contains("eval_loss")) {
+                EvalMetrics m;
+                m.step = j.value("step", int64_t{0});
+                m.epoch = j.value("epoch", 0.0);
+                m.eval_loss = j.value("eval_loss", 0.0);
+                m.eval_tokens = j.value("eval_tokens", int64_t{0});
+                info.evals.push_back(m);
+            } else if (j.contains("loss")) {
+                StepMetrics m;
+                m.step = j.value("step", int64_t{0});
+                m.max_steps = j.value("max_steps", int64_t{0});
+                m.epoch = j.value("epoch", 0.0);
+                m.loss = j.value("loss", 0.0);
+                m.learning_rate = j.value("learning_rate", 0.0);
+                m.grad_norm = j.value("grad_norm", 0.0);
+                m.tokens_per_second = j.value("tokens_per_second", 0.0);
+                m.tokens_seen = j.value("tokens_seen", int64_t{0});
+                m.elapsed_s = j.value("elapsed_s", 0.0);
+                m.eta_s = j.value("eta_s", 0.0);
+                info.logs.push_back(m);
+            }
+        }
+    }
+    auto checkpoints = list_checkpoints(dir);
+    if (!checkpoints.empty()) info.last_checkpoint = checkpoints.back().second;
+    std::string recorded = "stopped";
+    std::string status_path = join_path(dir, "status.json");
+    if (is_file(status_path)) {
+        try {
+            auto s = nlohmann::json::parse(read_file(status_path));
+            recorded = s.value("status", "stopped");
+            info.error = s.value("message", "");
+        } catch (const nlohmann::json::exception&) {
+        }
+    }
+    const bool live = run_is_locked(dir);
+    if (is_directory(join_path(dir, "final")) && recorded == "finished") info.status = RunStatus::finished;
+    else if (live) info.status = recorded == "paused" ? RunStatus::paused : RunStatus::running;
+    else if (recorded == "failed") info.status = RunStatus::failed;
+    else if (recorded == "running" || recorded == "paused") {
+        info.status = RunStatus::failed;  // its process died without a word
+        if (info.error.empty()) info.error = "the training process ended unexpectedly";
+    } else info.status = RunStatus::stopped;
+    return info;
+}
+
+}  // namespace sumlab

@@ -1,0 +1,102 @@
+// Trainer: fine-tunes a T5 model (fully or with LoRA) with Hugging Face Trainer semantics, in the
+// calling thread. Progress leaves through TrainerCallbacks (plain values, no Qt); stop and pause
+// arrive through TrainerControl's atomics, checked between steps. A run lives in a folder:
+//   run.json        the full configuration, seed, data hashes, model path, versions
+//   metrics.jsonl   one flushed JSON line per logging step / evaluation (append-only)
+//   checkpoint-N/   model or adapter (HF files), optimizer, scheduler, RNG and data position, trainer_state.json
+//   final/          the trained model (config.json + model.safetensors) or adapter (PEFT files)
+#pragma once
+
+#include "engine/training_arguments.h"
+
+#include <torch/nn/module.h>
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+namespace sumlab {
+
+// A metrics.jsonl line. Logging lines carry loss/learning_rate/grad_norm; evaluation lines eval_loss.
+struct StepMetrics {
+    int64_t step = 0;             // optimizer steps done
+    int64_t max_steps = 0;
+    double epoch = 0.0;           // fractional, as HF logs it
+    double loss = 0.0;            // mean training loss since the previous log line
+    double learning_rate = 0.0;
+    double grad_norm = 0.0;       // before clipping
+    double tokens_per_second = 0.0;
+    int64_t tokens_seen = 0;      // source + target tokens consumed so far
+    double elapsed_s = 0.0;
+    double eta_s = 0.0;
+};
+
+struct EvalMetrics {
+    int64_t step = 0;
+    double epoch = 0.0;
+    double eval_loss = 0.0;
+    int64_t eval_tokens = 0;
+};
+
+enum class RunStatus { running, paused, stopped, finished, failed };
+
+struct TrainerCallbacks {
+    std::function<void(const StepMetrics&)> on_log;
+    std::function<void(const EvalMetrics&)> on_evaluate;
+    std::function<void(const std::string& checkpoint_dir, int64_t step)> on_save;
+    std::function<void(RunStatus)> on_status;
+    std::function<void(const std::string&)> on_message;  // warnings, e.g. a skipped NaN step
+    // For tests and debugging tools only: called before each optimizer step with the model.
+    std::function<void(torch::nn::Module&, int64_t step)> before_step;
+};
+
+struct TrainerControl {
+    std::atomic<bool> stop{false};   // finish the current step, save a checkpoint, return
+    std::atomic<bool> pause{false};  // hold between steps until cleared (stop still works)
+};
+
+struct TrainResult {
+    RunStatus status = RunStatus::finished;
+    int64_t global_step = 0;
+    double final_loss = 0.0;
+    std::string final_dir;          // final/ (empty when stopped early)
+    std::string last_checkpoint;    // newest checkpoint-N/
+};
+
+struct TrainerSetup {
+    std::string model_dir;          // base model folder
+    std::string data;               // DialogSum folder or file (anything load_dialogsum reads)
+    std::string output_dir;         // the run folder
+    std::string init_adapter;       // LoRA: start from this PEFT adapter instead of a fresh one
+    std::string resume_from;        // a checkpoint-N folder, or "last" for the newest in output_dir
+    TrainingArguments args;
+};
+
+class Trainer {
+public:
+    Trainer(TrainerSetup setup, TrainerCallbacks callbacks = {}, TrainerControl* control = nullptr);
+    // Runs to the end, to a stop, or throws sumlab::Error (the run folder keeps its last checkpoint).
+    TrainResult run();
+
+private:
+    TrainerSetup setup_;
+    TrainerCallbacks callbacks_;
+    TrainerControl* control_;
+};
+
+// Reads a run folder for the GUI: run.json, the metrics lines, and a status inferred from the
+// files (finished when final/ exists, running when the owner's lock is held, else stopped/failed).
+struct RunInfo {
+    std::string dir;
+    nlohmann::json config;                 // run.json
+    std::vector<StepMetrics> logs;
+    std::vector<EvalMetrics> evals;
+    RunStatus status = RunStatus::stopped;
+    std::string last_checkpoint;
+    std::string error;                     // last error line when failed
+};
+RunInfo read_run(const std::string& dir);
+
+std::string to_string(RunStatus s);
+
+}  // namespace sumlab

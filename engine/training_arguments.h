@@ -1,0 +1,86 @@
+// TrainingArguments: the settings of a training run, named and defaulted as Hugging Face's
+// Seq2SeqTrainingArguments (and PEFT's LoraConfig for the adapter). Every setting is described
+// once in training_settings(): that table drives `sumlab-cli train` flags, run.json validation
+// and the GUI's form and tooltips.
+#pragma once
+
+#include "models/lora.h"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sumlab {
+
+enum class TrainingMethod { full, lora };
+enum class SchedulerType { linear, constant, cosine };
+enum class IntervalStrategy { no, steps, epoch };
+
+struct TrainingArguments {
+    TrainingMethod method = TrainingMethod::full;  // "full" fine-tuning (the lab's instruct model) or "lora" (PEFT)
+    LoraConfig lora;                               // used when method == lora
+    double learning_rate = 5e-5;                   // HF default 5e-5; lab: 1e-5 full, 1e-3 LoRA
+    double num_train_epochs = 3.0;                 // HF default 3
+    int64_t max_steps = -1;                        // HF: > 0 overrides num_train_epochs
+    int64_t per_device_train_batch_size = 8;       // HF default 8
+    int64_t per_device_eval_batch_size = 8;        // HF default 8
+    int64_t gradient_accumulation_steps = 1;       // HF default 1
+    int64_t warmup_steps = 0;                      // HF default 0; overrides warmup_ratio when > 0
+    double warmup_ratio = 0.0;                     // HF default 0
+    SchedulerType lr_scheduler_type = SchedulerType::linear;  // HF default linear
+    double weight_decay = 0.0;                     // HF default 0; AdamW, decoupled, not on biases / layer norms
+    double adam_beta1 = 0.9, adam_beta2 = 0.999, adam_epsilon = 1e-8;  // HF defaults
+    double max_grad_norm = 1.0;                    // HF default 1.0; 0 disables clipping
+    int64_t seed = 42;                             // HF default 42
+    int64_t logging_steps = 500;                   // HF default 500
+    IntervalStrategy eval_strategy = IntervalStrategy::no;
+    int64_t eval_steps = 500;
+    IntervalStrategy save_strategy = IntervalStrategy::steps;
+    int64_t save_steps = 500;                      // HF default 500
+    int64_t save_total_limit = 0;                  // 0 = keep every checkpoint (HF: None)
+    int64_t max_source_length = 512;               // the lab truncates dialogues to 512 tokens
+    int64_t max_target_length = 128;
+    bool group_by_length = false;                  // batches of similar source lengths (less padding)
+    std::optional<double> dropout_rate;            // overrides config.json's dropout_rate when set
+    std::string prompt = "dialogsum";              // prompt template or preset
+    std::string device = "cpu";
+    // Data selection (the lab's quick demo trains on every 100th example).
+    int64_t limit = 0;                             // 0 = all
+    int64_t every_kth = 1;
+
+    void validate(const std::string& where) const;
+    nlohmann::json to_json() const;
+    static TrainingArguments from_json(const nlohmann::json& j, const std::string& path);
+};
+
+// One row of the settings table.
+struct SettingSpec {
+    enum class Kind { integer, real, boolean, choice, text, list };
+    std::string key;           // Hugging Face's name: "learning_rate", "lora_alpha", ...
+    std::string flag;          // CLI flag: "--learning-rate"
+    Kind kind;
+    std::string help;          // one sentence, also the GUI tooltip
+    double min = 0, max = 0;   // for integer / real
+    std::vector<std::string> choices;
+    bool lora_only = false;
+    std::function<nlohmann::json(const TrainingArguments&)> get;
+    std::function<void(TrainingArguments&, const nlohmann::json&)> set;  // value already range-checked
+};
+const std::vector<SettingSpec>& training_settings();
+
+// Presets with the values the labs use.
+struct TrainingPreset {
+    std::string name;
+    std::string description;
+    TrainingArguments arguments;
+};
+const std::vector<TrainingPreset>& training_presets();
+
+std::string to_string(TrainingMethod m);
+std::string to_string(SchedulerType s);
+std::string to_string(IntervalStrategy s);
+
+}  // namespace sumlab
