@@ -36,6 +36,7 @@ private slots:
     void bad_configuration_data();
     void bad_configuration();
     void schedules();
+    void overfits_32_dialogues();
 
 private:
     TrainerSetup golden_setup(TrainingMethod method, const QString& out) const;
@@ -305,6 +306,25 @@ void TestTrainer::schedules() {
     QVERIFY(!decays("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"));
     QVERIFY(!decays("decoder.final_layer_norm.weight"));
     QVERIFY(decays("encoder.block.0.layer.0.SelfAttention.q.weight"));
+}
+
+// A tiny model trained long enough on 32 DialogSum dialogues must memorise them.
+void TestTrainer::overfits_32_dialogues() {
+    std::string csv = shared_path("dialogsum/csv/train.csv");
+    SUMLAB_REQUIRE_SHARED(csv);
+    TrainerSetup s = golden_setup(TrainingMethod::full, "overfit");
+    s.data = csv;
+    s.args.limit = 32;
+    s.args.max_steps = 200;
+    s.args.learning_rate = 3e-3;
+    s.args.logging_steps = 25;
+    s.args.max_source_length = 64;
+    s.args.max_target_length = 32;
+    Trainer(s).run();
+    auto logs = logs_of(s.output_dir);
+    QCOMPARE(logs.size(), size_t{8});
+    QVERIFY2(logs.back().loss < 0.5 && logs.back().loss < logs.front().loss / 8,
+             qPrintable(QString("loss went from %1 to %2").arg(logs.front().loss).arg(logs.back().loss)));
 }
 
 QTEST_GUILESS_MAIN(TestTrainer)
