@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <link.h>
 #include <string>
+#include <thread>
 
 namespace sumlab {
 
@@ -22,6 +23,16 @@ int collect_blas(struct dl_phdr_info* info, size_t, void* data) {
     return 0;
 }
 }  // namespace
+
+void configure_default_threads() {
+    if (const char* n = std::getenv("SUMLAB_TORCH_THREADS")) {
+        int threads = std::atoi(n);
+        if (threads > 0) at::set_num_threads(threads);
+        return;
+    }
+    if (std::getenv("OMP_NUM_THREADS")) return;
+    at::set_num_threads(1);
+}
 
 std::string loaded_blas_path() {
     std::string path;

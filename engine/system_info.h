@@ -8,6 +8,12 @@ namespace sumlab {
 // "LibTorch 1.13.1, BLAS openblas-pthread (/usr/lib/.../libblas.so.3), 2 threads"
 std::string runtime_versions();
 
+// Thread defaults that avoid oversubscription: OpenBLAS's threads do the matrix products, and
+// LibTorch's OpenMP pool (busy-waiting between kernels) stays at one thread unless OMP_NUM_THREADS
+// or SUMLAB_TORCH_THREADS asks for more. Measured on 2 cores: OpenMP 2 + OpenBLAS 2 threads made
+// greedy generation 5x slower than OpenMP 1 + OpenBLAS 2 (docs/BENCHMARKS.md). Call once at start-up.
+void configure_default_threads();
+
 // Path of the BLAS library loaded into this process, resolved through symlinks ("" if none).
 std::string loaded_blas_path();
 

@@ -5,6 +5,7 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "engine/bench.h"
+#include "engine/bench_train.h"
 #include "engine/system_info.h"
 #include "models/checkpoint.h"
 #include "models/errors.h"
@@ -135,7 +136,8 @@ void run_bench(const BenchCommandOptions& options, const CLI::App& cmd) {
     settings.repeats = options.repeats;
     settings.warmups = options.warmups;
     BenchContext context(source, settings);
-    const BenchRegistry registry = standard_bench_registry();
+    BenchRegistry registry = standard_bench_registry();
+    provide_training_benchmarks(registry);
     const MachineInfo machine = machine_info();
 
     const BenchReport report = run_benchmarks(registry, context, split_names(options.only), [&](const BenchMeasurement& m) {

@@ -213,8 +213,8 @@ void add_data_command(CLI::App& app) {
     auto options = std::make_shared<DataCommandOptions>();
     CLI::App* cmd = app.add_subcommand(
         "data",
-        "Load DialogSum and print its splits, counts and length statistics (in whitespace words), or export one "
-        "split as JSON Lines with the prompt applied.");
+        "Load DialogSum and print its splits, counts and length statistics (in whitespace words, or the model's "
+        "tokens with --model), or export one split as JSON Lines with the prompt applied.");
 
     cmd->add_option("--data", options->data_path,
                     "A folder (train.csv/validation.csv/test.csv, or dialogsum.train/dev/test.jsonl, or Python dict "
@@ -238,15 +238,20 @@ void add_data_command(CLI::App& app) {
                     "Prompt preset (dialogsum, plain) or a template with {dialogue}; {{ and }} are literal braces. "
                     "In bash, $'...' writes newlines as \\n. Default: dialogsum.");
     cmd->add_option("--max-source-length", options->max_source_length,
-                    "Prompt length above which the statistics count a prompt as truncated (default 512).");
+                    "Prompt length (in the unit used) above which a prompt counts as truncated (default 512).");
     cmd->add_option("--max-target-length", options->max_target_length,
-                    "Summary length above which the statistics count a summary as truncated (default 128).");
+                    "Summary length (in the unit used) above which a summary counts as truncated (default 128).");
     CLI::Option* json = cmd->add_flag("--json", options->json, "Print the statistics as one JSON object.");
     CLI::Option* export_option = cmd->add_option(
         "--export", options->export_path,
         "Write one split as JSON Lines {\"id\", \"dialogue\", \"text\", \"references\", \"topic\", \"topics\"} to "
         "this file (\"-\": standard output) instead of printing statistics.");
     export_option->excludes(json);
+    cmd->add_option("--model", options->model_dir,
+                    "Measure lengths in this model's T5 tokens (its spiece.model; </s> counted, as HF's tokenizer does) "
+                    "instead of whitespace words, so \"over the limit\" is the share --max-source-length and "
+                    "--max-target-length truncate.")
+        ->excludes(export_option);
 
     cmd->callback([options, cmd, export_option] {
         const PromptTemplate prompt = resolve_prompt(options->prompt);

@@ -11,7 +11,8 @@
 //   <output>.provenance.json   per column: model, adapter, generation settings, prompt, data, split, selection,
 //                              max_source_length, SumLab version and date.
 // SIGINT and SIGTERM set the generation's cancel flag; the command then exits with 128 + the signal number,
-// keeping the partial file. A second signal ends the process at once (the partial file stays consistent).
+// keeping the partial file. A second signal ends the process at once (the partial file stays consistent). The
+// partial file is locked (flock) while a run writes it, so two runs cannot interleave into one output.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
@@ -36,14 +37,15 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <unistd.h>
-#include <fcntl.h>
 #include <unordered_map>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 namespace sumlab::cli {
 namespace {
@@ -302,33 +304,47 @@ struct PartialEntry {
 class PartialResults {
 public:
     PartialResults(std::string path, nlohmann::ordered_json settings) : path_(std::move(path)), settings_(std::move(settings)) {}
+    // Deletes the file when it is ours and holds no finished example (the run failed or stopped before its first
+    // batch); another run's file (other settings, or unreadable) is left alone.
     ~PartialResults() {
-        if (fd_ >= 0) ::close(fd_);
+        if (fd_ < 0) return;
+        if (is_ours_ && entries_.empty()) ::unlink(path_.c_str());
+        ::close(fd_);
     }
     PartialResults(const PartialResults&) = delete;
     PartialResults& operator=(const PartialResults&) = delete;
 
     const std::string& path() const { return path_; }
 
-    // Reads an existing file (its settings must equal ours) and opens it for appending; creates it otherwise.
-    // An incomplete last line (a crash mid-write) is dropped.
+    // Opens (or creates) the file and locks it against a second evaluate writing to the same output. An existing
+    // file's settings must equal ours; its finished examples are read, and an incomplete last line (a crash in the
+    // middle of a write) is cut off.
     void open() {
-        std::string kept;
-        if (is_file(path_)) {
-            std::string text = read_file(path_);
-            const size_t complete = text.rfind('\n');
-            text.resize(complete == std::string::npos ? 0 : complete + 1);
-            const std::vector<JsonlRecord> records = parse_jsonl(text, path_);
-            if (!records.empty()) {
-                check_header(records.front());
-                for (size_t i = 1; i < records.size(); ++i) read_entry(records[i]);
-                kept = std::move(text);
-            }
+        fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw FileError(path_, std::string("cannot open: ") + std::strerror(errno));
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd_);
+            fd_ = -1;
+            throw FileError(path_, "is in use by another sumlab-cli evaluate writing to the same --output");
         }
-        if (kept.empty()) kept = nlohmann::ordered_json{{"sumlab_partial", partial_format_version}, {"settings", settings_}}.dump() + "\n";
-        write_atomically(path_, kept);
-        fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-        if (fd_ < 0) throw FileError(path_, std::string("cannot open for appending: ") + std::strerror(errno));
+        std::string text = read_file(path_);
+        const size_t complete = text.rfind('\n');
+        text.resize(complete == std::string::npos ? 0 : complete + 1);
+        const std::vector<JsonlRecord> records = parse_jsonl(text, path_);
+        if (records.empty()) {
+            text.clear();
+        } else {
+            check_header(records.front());
+            for (size_t i = 1; i < records.size(); ++i) read_entry(records[i]);
+        }
+        if (::ftruncate(fd_, static_cast<off_t>(text.size())) != 0) {
+            throw FileError(path_, std::string("cannot truncate: ") + std::strerror(errno));
+        }
+        if (text.empty()) {
+            pending_ = nlohmann::ordered_json{{"sumlab_partial", partial_format_version}, {"settings", settings_}}.dump() + "\n";
+            flush();
+        }
+        is_ours_ = true;
     }
 
     // The finished summary of `id`, when it was generated from this very source text.
@@ -362,11 +378,12 @@ public:
         ::fdatasync(fd_);
     }
 
+    // Deletes the file once the results CSV holds its summaries.
     void remove() {
-        if (fd_ >= 0) ::close(fd_);
+        if (fd_ < 0) return;
+        ::unlink(path_.c_str());
+        ::close(fd_);
         fd_ = -1;
-        std::error_code ec;
-        std::filesystem::remove(path_, ec);
     }
 
 private:
@@ -415,6 +432,7 @@ private:
     std::unordered_map<std::string, std::pair<std::string, PartialEntry>> entries_;  // id -> (source hash, entry)
     std::string pending_;
     int fd_ = -1;
+    bool is_ours_ = false;  // opened with our settings: we may delete it
 };
 
 // ---- Progress on stderr ----
@@ -602,6 +620,108 @@ void check_column_name(const std::string& column) {
 
 // ---- The command ----
 
+// Which distinct sources the partial file already holds a summary for (same id, same source text).
+struct WorkList {
+    std::vector<std::string> source_hash;              // per distinct source
+    std::vector<std::optional<PartialEntry>> summary;  // per distinct source, once finished
+    std::vector<size_t> pending;                       // distinct sources still to generate, in order
+    size_t resumed_examples = 0;
+};
+
+WorkList plan_work(const EvalData& data, const PartialResults& partial) {
+    WorkList work;
+    work.source_hash.resize(data.sources.size());
+    work.summary.resize(data.sources.size());
+    for (size_t s = 0; s < data.sources.size(); ++s) {
+        work.source_hash[s] = fnv1a_hex(data.sources[s]);
+        for (size_t example : data.examples_of_source[s]) {
+            if (const PartialEntry* entry = partial.find(data.examples[example].id, work.source_hash[s])) {
+                work.summary[s] = *entry;
+                break;
+            }
+        }
+        if (work.summary[s]) {
+            work.resumed_examples += data.examples_of_source[s].size();
+        } else {
+            work.pending.push_back(s);
+        }
+    }
+    return work;
+}
+
+// Generates the pending sources batch by batch, each finished batch appended to the partial file. SIGINT or
+// SIGTERM stops between decoding steps: the partial file is kept and CLI::RuntimeError carries 128 + signo.
+void generate_pending(const EvaluateOptions& options, const EvalData& data, const GenerationConfig& generation,
+                      WorkList& work, PartialResults& partial, ProgressBar& progress, RunFacts& facts) {
+    CancelOnSignals cancel;
+    LoadedModel model = options.model.load();
+    const T5Tokenizer tokenizer = T5Tokenizer::from_directory(options.model.model);
+    GenerationCallbacks callbacks;
+    callbacks.cancel = cancel.flag();
+    callbacks.on_step = [&progress](int64_t step, int64_t max_steps) { progress.step(step, max_steps); };
+    const size_t batch = static_cast<size_t>(options.model.batch_size);
+    try {
+        for (size_t start = 0; start < work.pending.size(); start += batch) {
+            if (cancel.flag()->load()) throw Cancelled();
+            const size_t end = std::min(work.pending.size(), start + batch);
+            std::vector<std::string> texts;
+            for (size_t i = start; i < end; ++i) texts.push_back(data.sources[work.pending[i]]);
+            const std::vector<TextGeneration> out = generate_texts(*model.model, tokenizer, texts, generation, options.model.batch_size,
+                                                                   options.model.max_source_length, callbacks);
+            size_t examples_done = 0;
+            for (size_t i = start; i < end; ++i) {
+                const size_t s = work.pending[i];
+                const TextGeneration& g = out[i - start];
+                const PartialEntry entry{g.text, static_cast<int64_t>(g.token_ids.size()), g.hit_max_new_tokens};
+                for (size_t example : data.examples_of_source[s]) partial.append(data.examples[example].id, work.source_hash[s], entry);
+                examples_done += data.examples_of_source[s].size();
+                work.summary[s] = entry;
+            }
+            partial.flush();
+            facts.generated += end - start;
+            progress.advance(examples_done);
+        }
+    } catch (const Cancelled&) {
+        progress.finish();
+        const int signo = cancel.signal_number();
+        std::cerr << "evaluate: stopped by " << (signo == SIGTERM ? "SIGTERM" : "SIGINT") << "; " << partial.size()
+                  << " finished examples are kept in " << partial.path() << "; run the same command again to continue\n";
+        throw CLI::RuntimeError(128 + signo);
+    }
+}
+
+size_t count_truncated_sources(const EvaluateOptions& options, const EvalData& data) {
+    const T5Tokenizer tokenizer = T5Tokenizer::from_directory(options.model.model);
+    size_t truncated = 0;
+    for (const std::string& source : data.sources) {
+        if (static_cast<int64_t>(tokenizer.encode(source, true).size()) > options.model.max_source_length) ++truncated;
+    }
+    return truncated;
+}
+
+void print_summary(const EvaluateOptions& options, const EvalData& data, const std::optional<ResultsTable>& existing,
+                   const std::optional<RowMatch>& match, const RunFacts& facts) {
+    if (!options.quiet) {
+        const bool replaced = existing && std::any_of(existing->systems.begin(), existing->systems.end(), [&](const SystemSummaries& s) {
+                                  return s.name + std::string(summaries_column_suffix) == options.column;
+                              });
+        std::cerr << "evaluate: " << (replaced ? "replaced " : existing ? "added " : "wrote ") << options.column << " ("
+                  << data.examples.size() << " rows";
+        if (match) std::cerr << ", matched by " << match_key_name(match->key);
+        std::cerr << ") in " << options.output << "; provenance in " << options.output << ".provenance.json\n";
+        if (facts.sources_truncated > 0) {
+            std::cerr << "evaluate: note: " << facts.sources_truncated << " prompts are longer than --max-source-length "
+                      << options.model.max_source_length << " tokens and were truncated\n";
+        }
+    }
+    if (facts.hit_max_new_tokens * 2 > data.examples.size()) {
+        const int64_t limit = facts.generation.resolved_max_new_tokens();
+        std::cerr << "evaluate: warning: " << facts.hit_max_new_tokens << " of " << data.examples.size()
+                  << " summaries stopped at max_new_tokens (" << limit << ") before </s>, so they may be cut short"
+                  << (limit < 200 ? "; the lab generates with --max-new-tokens 200" : "") << "\n";
+    }
+}
+
 void run_evaluate(const EvaluateOptions& options, const CLI::App& cmd) {
     check_column_name(options.column);
     const PromptTemplate prompt = resolve_prompt(options.prompt);
@@ -617,139 +737,58 @@ void run_evaluate(const EvaluateOptions& options, const CLI::App& cmd) {
     const std::string provenance_path = options.output + ".provenance.json";
     nlohmann::ordered_json provenance = read_provenance(provenance_path);
 
-    const T5Config model_config = T5Config::from_file(join_path(options.model.model, "config.json"));
     RunFacts facts;
-    facts.generation = GenerationConfig::from_model_dir(options.model.model, model_config);
+    facts.generation = GenerationConfig::from_model_dir(options.model.model,
+                                                        T5Config::from_file(join_path(options.model.model, "config.json")));
     options.generation.apply(facts.generation);
     facts.generation.validate("command line");
+    facts.sources_truncated = count_truncated_sources(options, data);
 
-    const nlohmann::ordered_json settings = {
-        {"column", options.column},
-        {"model", absolute_path(options.model.model)},
-        {"adapter", absolute_path(options.model.adapter)},
-        {"prompt", prompt.text()},
-        {"max_source_length", options.model.max_source_length},
-        {"generation", generation_to_json(facts.generation)}};
+    // Resume: the partial file of an interrupted run with the same settings.
+    const nlohmann::ordered_json settings = {{"column", options.column},
+                                             {"model", absolute_path(options.model.model)},
+                                             {"adapter", absolute_path(options.model.adapter)},
+                                             {"prompt", prompt.text()},
+                                             {"max_source_length", options.model.max_source_length},
+                                             {"generation", generation_to_json(facts.generation)}};
     PartialResults partial(options.output + ".partial.jsonl", settings);
     partial.open();
-
-    // Which distinct sources still need a summary.
-    std::vector<std::string> source_hash(data.sources.size());
-    std::vector<std::optional<PartialEntry>> finished(data.sources.size());
-    for (size_t s = 0; s < data.sources.size(); ++s) {
-        source_hash[s] = fnv1a_hex(data.sources[s]);
-        for (size_t example : data.examples_of_source[s]) {
-            if (const PartialEntry* entry = partial.find(data.examples[example].id, source_hash[s])) {
-                finished[s] = *entry;
-                break;
-            }
-        }
-    }
-    std::vector<size_t> pending;
-    size_t resumed_examples = 0;
-    for (size_t s = 0; s < data.sources.size(); ++s) {
-        if (finished[s]) {
-            resumed_examples += data.examples_of_source[s].size();
-        } else {
-            pending.push_back(s);
-        }
-    }
-    facts.resumed = resumed_examples;
+    WorkList work = plan_work(data, partial);
+    facts.resumed = work.resumed_examples;
     if (!options.quiet) {
         std::cerr << "evaluate: " << data.examples.size() << " " << split_name(data.split.split) << " examples from "
                   << data.split.path;
         if (data.sources.size() != data.examples.size()) std::cerr << " (" << data.sources.size() << " distinct dialogues)";
         std::cerr << " -> " << options.column << " of " << options.output << "\n";
-        if (resumed_examples > 0) {
-            std::cerr << "evaluate: resuming: " << resumed_examples << " of " << data.examples.size()
+        if (work.resumed_examples > 0) {
+            std::cerr << "evaluate: resuming: " << work.resumed_examples << " of " << data.examples.size()
                       << " examples already done in " << partial.path() << "\n";
         }
     }
 
-    ProgressBar progress(data.examples.size(), resumed_examples, !options.quiet);
-    if (!pending.empty()) {
-        CancelOnSignals cancel;
-        LoadedModel model = options.model.load();
-        const T5Tokenizer tokenizer = T5Tokenizer::from_directory(options.model.model);
-        for (size_t s : pending) {
-            if (static_cast<int64_t>(tokenizer.encode(data.sources[s], true).size()) > options.model.max_source_length) {
-                ++facts.sources_truncated;
-            }
-        }
-        GenerationCallbacks callbacks;
-        callbacks.cancel = cancel.flag();
-        callbacks.on_step = [&progress](int64_t step, int64_t max_steps) { progress.step(step, max_steps); };
-        const size_t batch = static_cast<size_t>(options.model.batch_size);
-        try {
-            for (size_t start = 0; start < pending.size(); start += batch) {
-                if (cancel.flag()->load()) throw Cancelled();
-                const size_t end = std::min(pending.size(), start + batch);
-                std::vector<std::string> texts;
-                for (size_t i = start; i < end; ++i) texts.push_back(data.sources[pending[i]]);
-                const std::vector<TextGeneration> out =
-                    generate_texts(*model.model, tokenizer, texts, facts.generation, options.model.batch_size,
-                                   options.model.max_source_length, callbacks);
-                size_t examples_done = 0;
-                for (size_t i = start; i < end; ++i) {
-                    const size_t s = pending[i];
-                    const TextGeneration& g = out[i - start];
-                    const PartialEntry entry{g.text, static_cast<int64_t>(g.token_ids.size()), g.hit_max_new_tokens};
-                    for (size_t example : data.examples_of_source[s]) partial.append(data.examples[example].id, source_hash[s], entry);
-                    examples_done += data.examples_of_source[s].size();
-                    finished[s] = entry;
-                }
-                partial.flush();
-                facts.generated += end - start;
-                progress.advance(examples_done);
-            }
-        } catch (const Cancelled&) {
-            progress.finish();
-            const int signo = cancel.signal_number();
-            std::cerr << "evaluate: stopped by " << (signo == SIGTERM ? "SIGTERM" : "SIGINT") << "; " << partial.size()
-                      << " finished examples are kept in " << partial.path()
-                      << "; run the same command again to continue\n";
-            throw CLI::RuntimeError(128 + signo);
-        }
-    }
+    ProgressBar progress(data.examples.size(), work.resumed_examples, !options.quiet);
+    if (!work.pending.empty()) generate_pending(options, data, facts.generation, work, partial, progress, facts);
     progress.finish();
     facts.elapsed_s = progress.elapsed_s();
 
-    std::vector<std::string> summaries(data.examples.size());
-    for (size_t i = 0; i < data.examples.size(); ++i) {
-        const PartialEntry& entry = *finished[data.examples[i].source];
-        summaries[i] = entry.summary;
+    std::vector<std::string> summaries;
+    for (const EvalExample& example : data.examples) {
+        const PartialEntry& entry = *work.summary[example.source];
+        summaries.push_back(entry.summary);
         if (entry.hit_max_new_tokens) ++facts.hit_max_new_tokens;
     }
 
-    const ResultsTable table = build_table(data, summaries, options.column, existing, match);
-    write_results_csv(options.output, table);
-    // A new file starts a new record (a provenance file left beside a deleted CSV is stale).
+    // The CSV first, then its provenance; the partial file goes last, so a crash in between loses nothing.
+    write_results_csv(options.output, build_table(data, summaries, options.column, existing, match));
     nlohmann::ordered_json& columns = provenance["columns"];
-    if (!existing) columns = nlohmann::ordered_json::object();
+    if (!existing) columns = nlohmann::ordered_json::object();  // a provenance file beside a deleted CSV is stale
     const std::string human_column(human_summaries_column);
     if (!columns.contains(human_column)) columns[human_column] = reference_provenance(data);
     columns[options.column] = column_provenance(options, cmd, data, prompt, facts);
     write_atomically(provenance_path, provenance.dump(2) + "\n");
     partial.remove();
 
-    if (!options.quiet) {
-        const bool replaced = existing && std::any_of(existing->systems.begin(), existing->systems.end(), [&](const SystemSummaries& s) {
-                                  return s.name + std::string(summaries_column_suffix) == options.column;
-                              });
-        std::cerr << "evaluate: " << (replaced ? "replaced " : existing ? "added " : "wrote ") << options.column << " ("
-                  << data.examples.size() << " rows";
-        if (existing) std::cerr << ", matched by " << match_key_name(match->key);
-        std::cerr << ") in " << options.output << "; provenance in " << provenance_path << "\n";
-        if (facts.sources_truncated > 0) {
-            std::cerr << "evaluate: note: " << facts.sources_truncated << " prompts were longer than --max-source-length "
-                      << options.model.max_source_length << " tokens and were truncated\n";
-        }
-    }
-    if (facts.hit_max_new_tokens * 2 > data.examples.size()) {
-        std::cerr << "evaluate: warning: " << facts.hit_max_new_tokens << " of " << data.examples.size()
-                  << " summaries stopped at max_new_tokens (" << facts.generation.resolved_max_new_tokens()
-                  << ") before </s>; raise --max-new-tokens (the lab uses 200)\n";
-    }
+    print_summary(options, data, existing, match, facts);
 }
 
 }  // namespace

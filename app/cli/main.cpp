@@ -1,11 +1,13 @@
 // sumlab-cli: the headless front end. Every subcommand shares models/ and engine/ with the GUI.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
+#include "engine/system_info.h"
 #include "models/errors.h"
 
 #include <iostream>
 
 int main(int argc, char** argv) {
+    sumlab::configure_default_threads();
     CLI::App app{"SumLab command line: FLAN-T5 dialogue summarization (inference, training, ROUGE)", "sumlab-cli"};
     app.set_version_flag("--version", sumlab::cli::version_text());
     app.require_subcommand(1);
