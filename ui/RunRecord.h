@@ -1,0 +1,55 @@
+// RunRecord: one run folder as the Runs page shows it (read_run's RunInfo plus run.json's configuration),
+// as Qt values filled in by RunScanner on its thread.
+#pragma once
+
+#include "ui/TrainingMetrics.h"
+
+#include <QDateTime>
+#include <QMetaType>
+#include <QPair>
+#include <QString>
+#include <QVector>
+
+#include <limits>
+
+struct RunRecord {
+    QString dir;
+    QString name;           // the folder name
+    bool isReadable = true;
+    QString readError;      // why the folder could not be read, when !isReadable
+
+    RunState state = RunState::Stopped;
+    QString method;         // "full" or "lora"
+    QString modelDir;
+    QString dataPath;
+    QString initAdapter;
+    double learningRate = std::numeric_limits<double>::quiet_NaN();
+    double epochs = std::numeric_limits<double>::quiet_NaN();
+    qint64 batchSize = 0;
+    qint64 gradientAccumulation = 0;
+    qint64 loraR = 0;
+    qint64 maxSteps = 0;    // max_steps_resolved
+    qint64 step = 0;        // last logged step
+    double lastLoss = std::numeric_limits<double>::quiet_NaN();
+    double lastEvalLoss = std::numeric_limits<double>::quiet_NaN();
+    QString lastCheckpoint;
+    QString error;          // status.json's message (why it failed)
+    QDateTime startedAt;
+    // run.json flattened to dotted keys ("arguments.learning_rate") and JSON-ish values, for the config diff.
+    QVector<QPair<QString, QString>> config;
+    RunCurves curves;
+
+    // The step of the newest checkpoint (from its folder name), or -1.
+    qint64 checkpointStep() const {
+        const int dash = lastCheckpoint.lastIndexOf(QLatin1String("checkpoint-"));
+        if (dash < 0) return -1;
+        bool ok = false;
+        const qint64 s = lastCheckpoint.mid(dash + 11).toLongLong(&ok);
+        return ok ? s : -1;
+    }
+    bool canResume() const {
+        return isReadable && (state == RunState::Stopped || state == RunState::Failed) && checkpointStep() >= 0;
+    }
+};
+
+Q_DECLARE_METATYPE(RunRecord)

@@ -1,0 +1,125 @@
+// LibTorch headers come before any Qt header: Qt's `slots` macro breaks them.
+#include "engine/run_folder.h"
+#include "engine/trainer.h"
+
+#include <nlohmann/json.hpp>
+
+#include "ui/EngineConversions.h"
+#include "ui/RunScanner.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+#include <algorithm>
+
+namespace {
+
+QString jsonText(const nlohmann::json& v) {
+    if (v.is_string()) return QString::fromStdString(v.get<std::string>());
+    return QString::fromStdString(v.dump());
+}
+
+void flatten(const nlohmann::json& j, const QString& prefix, QVector<QPair<QString, QString>>& out) {
+    if (j.is_object() && !j.empty()) {
+        for (const auto& [key, value] : j.items()) {
+            const QString name = prefix.isEmpty() ? QString::fromStdString(key) : prefix + '.' + QString::fromStdString(key);
+            flatten(value, name, out);
+        }
+    } else {
+        out.append({prefix, jsonText(j)});
+    }
+}
+
+double number(const nlohmann::json& j, const char* key) {
+    return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::numeric_limits<double>::quiet_NaN();
+}
+
+qint64 integer(const nlohmann::json& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<qint64>() : 0; }
+
+QString text(const nlohmann::json& j, const char* key) {
+    return j.contains(key) && j[key].is_string() ? QString::fromStdString(j[key].get<std::string>()) : QString();
+}
+
+// What changes when a run moves on: its files, its checkpoints, and whether its trainer holds the lock.
+QString stampOf(const QString& dir) {
+    QString stamp;
+    for (const char* name : {"run.json", "metrics.jsonl", "status.json"}) {
+        const QFileInfo f(QDir(dir).filePath(QString::fromLatin1(name)));
+        stamp += QStringLiteral("%1:%2:%3;").arg(name).arg(f.exists() ? f.lastModified().toMSecsSinceEpoch() : -1).arg(f.exists() ? f.size() : -1);
+    }
+    const QStringList checkpoints = QDir(dir).entryList({QStringLiteral("checkpoint-*")}, QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name);
+    stamp += checkpoints.join(',') + ';';
+    stamp += QFileInfo(QDir(dir).filePath(QStringLiteral("final"))).isDir() ? QStringLiteral("final;") : QStringLiteral(";");
+    stamp += sumlab::run_is_locked(dir.toStdString()) ? QStringLiteral("locked") : QStringLiteral("free");
+    return stamp;
+}
+
+}  // namespace
+
+RunScanner::RunScanner(QObject* parent) : QObject(parent) { qRegisterMetaType<RunRecord>(); }
+
+RunRecord RunScanner::readRun(const QString& dir) {
+    RunRecord r;
+    r.dir = QDir::cleanPath(dir);
+    r.name = QFileInfo(dir).fileName();
+    r.curves.name = r.name;
+    try {
+        const sumlab::RunInfo info = sumlab::read_run(dir.toStdString());
+        r.state = toRunState(info.status);
+        r.lastCheckpoint = QString::fromStdString(info.last_checkpoint);
+        r.error = QString::fromStdString(info.error);
+        const nlohmann::json& c = info.config;
+        r.modelDir = text(c, "model");
+        r.dataPath = text(c, "data");
+        r.initAdapter = text(c, "init_adapter");
+        r.maxSteps = integer(c, "max_steps_resolved");
+        if (c.contains("started_at") && c["started_at"].is_number())
+            r.startedAt = QDateTime::fromSecsSinceEpoch(c["started_at"].get<qint64>());
+        if (c.contains("arguments") && c["arguments"].is_object()) {
+            const nlohmann::json& a = c["arguments"];
+            r.method = text(a, "method");
+            r.learningRate = number(a, "learning_rate");
+            r.epochs = number(a, "num_train_epochs");
+            r.batchSize = integer(a, "per_device_train_batch_size");
+            r.gradientAccumulation = integer(a, "gradient_accumulation_steps");
+            r.loraR = integer(a, "r");
+        }
+        flatten(c, QString(), r.config);
+        for (const sumlab::StepMetrics& m : info.logs) r.curves.steps << toStepPoint(m);
+        for (const sumlab::EvalMetrics& m : info.evals) r.curves.evals << toEvalPoint(m);
+        if (!r.curves.steps.isEmpty()) {
+            r.step = r.curves.steps.last().step;
+            r.lastLoss = r.curves.steps.last().loss;
+        }
+        if (!r.curves.evals.isEmpty()) r.lastEvalLoss = r.curves.evals.last().evalLoss;
+    } catch (const std::exception& e) {
+        r.isReadable = false;
+        r.state = RunState::Failed;
+        r.readError = QString::fromStdString(e.what());
+    }
+    if (!r.startedAt.isValid()) r.startedAt = QFileInfo(QDir(dir).filePath(QStringLiteral("run.json"))).birthTime();
+    if (!r.startedAt.isValid()) r.startedAt = QFileInfo(QDir(dir).filePath(QStringLiteral("run.json"))).lastModified();
+    return r;
+}
+
+void RunScanner::scan(int requestId, const QString& workspace) {
+    QVector<RunRecord> runs;
+    QHash<QString, Cached> seen;
+    const QDir root(workspace);
+    if (root.exists()) {
+        for (const QFileInfo& entry : root.entryInfoList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+            const QString dir = QDir::cleanPath(entry.absoluteFilePath());
+            if (!QFileInfo::exists(QDir(dir).filePath(QStringLiteral("run.json")))) continue;
+            const QString stamp = stampOf(dir);
+            auto it = m_cache.constFind(dir);
+            Cached c = it != m_cache.constEnd() && it->stamp == stamp ? *it : Cached{stamp, readRun(dir)};
+            runs << c.record;
+            seen.insert(dir, c);
+        }
+    }
+    m_cache = seen;
+    std::sort(runs.begin(), runs.end(), [](const RunRecord& a, const RunRecord& b) {
+        return a.startedAt != b.startedAt ? a.startedAt > b.startedAt : a.name < b.name;
+    });
+    emit scanned(requestId, workspace, runs);
+}

@@ -1,0 +1,308 @@
+#include "ui/RunsPage.h"
+
+#include "ui/Accessible.h"
+#include "ui/ConfigDiffModel.h"
+#include "ui/LossPlotWidget.h"
+#include "ui/RunListModel.h"
+#include "ui/RunScanner.h"
+
+#include <QCheckBox>
+#include <QDesktopServices>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileSystemWatcher>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QPushButton>
+#include <QSettings>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <QUrl>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+RunsPage::RunsPage(QWidget* parent) : QWidget(parent) {
+    setObjectName("runsPage");
+    setAccessibleName(tr("Runs page"));
+
+    m_thread.setObjectName(QStringLiteral("RunScanner"));
+    m_scanner = new RunScanner;
+    m_scanner->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_scanner, &QObject::deleteLater);
+    connect(m_scanner, &RunScanner::scanned, this, &RunsPage::onScanned);
+    m_thread.start();
+
+    auto* layout = new QVBoxLayout(this);
+    auto* top = new QHBoxLayout;
+    auto* workspaceLabel = new QLabel(tr("&Workspace:"), this);
+    m_workspaceEdit = new QLineEdit(this);
+    Accessible::describe(m_workspaceEdit, "workspaceEdit", tr("Workspace folder"),
+                         tr("The folder that holds run folders; new runs from the Train page go here. Press Enter to apply."));
+    workspaceLabel->setBuddy(m_workspaceEdit);
+    m_browseButton = new QPushButton(tr("&Browse…"), this);
+    Accessible::describe(m_browseButton, "workspaceBrowseButton", tr("Choose workspace"), tr("Choose the workspace folder"));
+    m_refreshButton = new QPushButton(tr("Re&fresh"), this);
+    Accessible::describe(m_refreshButton, "refreshRunsButton", tr("Refresh runs"), tr("Read the workspace again (F5)"));
+    m_refreshButton->setShortcut(QKeySequence::Refresh);
+    top->addWidget(workspaceLabel);
+    top->addWidget(m_workspaceEdit, 1);
+    top->addWidget(m_browseButton);
+    top->addWidget(m_refreshButton);
+    layout->addLayout(top);
+
+    m_summaryLabel = new QLabel(this);
+    m_summaryLabel->setWordWrap(true);
+    Accessible::describe(m_summaryLabel, "runsSummaryLabel", tr("Runs summary"), tr("How many runs the workspace holds"));
+    layout->addWidget(m_summaryLabel);
+
+    auto* splitter = new QSplitter(Qt::Vertical, this);
+    splitter->setChildrenCollapsible(false);
+    auto* listBox = new QWidget(splitter);
+    auto* listLayout = new QVBoxLayout(listBox);
+    listLayout->setContentsMargins(0, 0, 0, 0);
+    m_model = new RunListModel(this);
+    m_view = new QTableView(listBox);
+    Accessible::describe(m_view, "runsView", tr("Runs"), tr("Runs in the workspace; select one to see its curves, several to compare them"));
+    m_view->setModel(m_model);
+    m_view->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_view->verticalHeader()->hide();
+    m_view->setAlternatingRowColors(true);
+    m_view->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_view->horizontalHeader()->setSectionResizeMode(RunListModel::NameColumn, QHeaderView::Stretch);
+    listLayout->addWidget(m_view, 1);
+    auto* buttons = new QHBoxLayout;
+    m_resumeButton = new QPushButton(tr("Res&ume"), listBox);
+    Accessible::describe(m_resumeButton, "resumeRunButton", tr("Resume run"), tr("Continue the selected stopped run from its newest checkpoint"));
+    m_rerunButton = new QPushButton(tr("Re-ru&n"), listBox);
+    Accessible::describe(m_rerunButton, "rerunButton", tr("Re-run"), tr("Start a new run with the selected run's configuration"));
+    m_revealButton = new QPushButton(tr("Reveal &Folder"), listBox);
+    Accessible::describe(m_revealButton, "revealRunButton", tr("Reveal run folder"), tr("Open the selected run's folder in the file manager"));
+    buttons->addWidget(m_resumeButton);
+    buttons->addWidget(m_rerunButton);
+    buttons->addWidget(m_revealButton);
+    buttons->addStretch(1);
+    listLayout->addLayout(buttons);
+
+    auto* tabs = new QTabWidget(splitter);
+    Accessible::describe(tabs, "runDetailsTabs", tr("Run details"), tr("Curves and configuration of the selected runs"));
+    m_plot = new LossPlotWidget(tabs);
+    m_plot->setObjectName("runsLossPlot");
+    tabs->addTab(m_plot, tr("&Curves"));
+    auto* configTab = new QWidget(tabs);
+    auto* configLayout = new QVBoxLayout(configTab);
+    m_onlyDifferencesCheck = new QCheckBox(tr("Only settings that &differ"), configTab);
+    m_onlyDifferencesCheck->setChecked(true);
+    Accessible::describe(m_onlyDifferencesCheck, "onlyDifferencesCheck", tr("Only differences"),
+                         tr("With several runs selected, list only the settings whose values differ"));
+    m_diff = new ConfigDiffModel(this);
+    m_diffView = new QTableView(configTab);
+    Accessible::describe(m_diffView, "configDiffView", tr("Configuration comparison"), tr("The selected runs' run.json settings side by side"));
+    m_diffView->setModel(m_diff);
+    m_diffView->verticalHeader()->hide();
+    m_diffView->setAlternatingRowColors(true);
+    m_diffView->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
+    m_diffView->horizontalHeader()->setStretchLastSection(true);
+    configLayout->addWidget(m_onlyDifferencesCheck);
+    configLayout->addWidget(m_diffView, 1);
+    tabs->addTab(configTab, tr("C&onfiguration"));
+    splitter->addWidget(listBox);
+    splitter->addWidget(tabs);
+    splitter->setStretchFactor(0, 2);
+    splitter->setStretchFactor(1, 3);
+    layout->addWidget(splitter, 1);
+
+    m_watcher = new QFileSystemWatcher(this);
+    m_debounce = new QTimer(this);
+    m_debounce->setSingleShot(true);
+    m_debounce->setInterval(300);
+    m_pollTimer = new QTimer(this);
+    m_pollTimer->setInterval(2000);
+
+    connect(m_workspaceEdit, &QLineEdit::returnPressed, this, [this] { setWorkspace(m_workspaceEdit->text().trimmed()); });
+    connect(m_browseButton, &QPushButton::clicked, this, &RunsPage::browseWorkspace);
+    connect(m_refreshButton, &QPushButton::clicked, this, &RunsPage::refresh);
+    connect(m_resumeButton, &QPushButton::clicked, this, &RunsPage::resumeSelected);
+    connect(m_rerunButton, &QPushButton::clicked, this, &RunsPage::rerunSelected);
+    connect(m_revealButton, &QPushButton::clicked, this, &RunsPage::revealSelected);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RunsPage::showSelection);
+    connect(m_onlyDifferencesCheck, &QCheckBox::toggled, this, [this](bool only) {
+        m_diff->setOnlyDifferences(only);
+        m_diffView->resizeColumnsToContents();
+    });
+    connect(m_watcher, &QFileSystemWatcher::directoryChanged, m_debounce, qOverload<>(&QTimer::start));
+    connect(m_watcher, &QFileSystemWatcher::fileChanged, m_debounce, qOverload<>(&QTimer::start));
+    connect(m_debounce, &QTimer::timeout, this, &RunsPage::refresh);
+    // Re-attach: while a run is live (here or in another process), poll it even when no file event arrives.
+    connect(m_pollTimer, &QTimer::timeout, this, [this] {
+        if (m_model->hasLiveRun() || isVisible()) refresh();
+    });
+    m_pollTimer->start();
+
+    setTabOrder(m_workspaceEdit, m_browseButton);
+    setTabOrder(m_browseButton, m_refreshButton);
+    setTabOrder(m_refreshButton, m_view);
+    setTabOrder(m_view, m_resumeButton);
+    setTabOrder(m_resumeButton, m_rerunButton);
+    setTabOrder(m_rerunButton, m_revealButton);
+    setTabOrder(m_revealButton, tabs);
+
+    updateButtons();
+    setWorkspace(QSettings().value(QStringLiteral("runs/workspace"), defaultWorkspace()).toString());
+}
+
+RunsPage::~RunsPage() {
+    m_thread.quit();
+    m_thread.wait();
+}
+
+QString RunsPage::defaultWorkspace() { return QDir(QDir::homePath()).filePath(QStringLiteral("SumLab/runs")); }
+
+void RunsPage::setWorkspace(const QString& folder) {
+    const QString clean = folder.isEmpty() ? defaultWorkspace() : QDir::cleanPath(QDir(folder).absolutePath());
+    m_workspaceEdit->setText(clean);
+    if (clean == m_workspace) {
+        refresh();
+        return;
+    }
+    m_workspace = clean;
+    QSettings().setValue(QStringLiteral("runs/workspace"), clean);
+    if (!m_watcher->directories().isEmpty()) m_watcher->removePaths(m_watcher->directories());
+    if (!m_watcher->files().isEmpty()) m_watcher->removePaths(m_watcher->files());
+    if (QFileInfo(clean).isDir()) m_watcher->addPath(clean);
+    m_model->setRuns({});
+    emit workspaceChanged(clean);
+    refresh();
+}
+
+void RunsPage::browseWorkspace() {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Runs Workspace"), m_workspace);
+    if (!dir.isEmpty()) setWorkspace(dir);
+}
+
+void RunsPage::refresh() {
+    // One scan at a time; a request during a scan is served by one more scan afterwards.
+    if (m_scanPending) {
+        m_debounce->start();
+        return;
+    }
+    m_scanPending = true;
+    const int id = ++m_scanRequest;
+    const QString workspace = m_workspace;
+    QMetaObject::invokeMethod(m_scanner, [scanner = m_scanner, id, workspace] { scanner->scan(id, workspace); }, Qt::QueuedConnection);
+}
+
+void RunsPage::onScanned(int requestId, const QString& workspace, const QVector<RunRecord>& runs) {
+    if (requestId == m_scanRequest) m_scanPending = false;
+    if (workspace != m_workspace) return;
+    if (QFileInfo(m_workspace).isDir() && !m_watcher->directories().contains(m_workspace)) m_watcher->addPath(m_workspace);
+    m_model->setRuns(runs);
+    int live = 0;
+    for (const RunRecord& r : runs) live += (r.state == RunState::Running || r.state == RunState::Paused) ? 1 : 0;
+    if (!QFileInfo(m_workspace).isDir())
+        m_summaryLabel->setText(tr("The workspace folder does not exist yet; it is created when the first run starts."));
+    else if (runs.isEmpty())
+        m_summaryLabel->setText(tr("No runs in this workspace yet: start one on the Train page."));
+    else
+        m_summaryLabel->setText((runs.size() == 1 ? tr("1 run") : tr("%1 runs").arg(runs.size())) + (live > 0 ? tr(", %1 live").arg(live) : QString()) +
+                                tr(". Select several to overlay their curves and compare their configurations."));
+    watchLiveRuns();
+    showSelection();
+    emit refreshed();
+}
+
+void RunsPage::watchLiveRuns() {
+    QStringList wanted;
+    for (int row = 0; row < m_model->rowCount(); ++row) {
+        const RunRecord& r = m_model->run(row);
+        if (r.state == RunState::Running || r.state == RunState::Paused) wanted << QDir(r.dir).filePath(QStringLiteral("metrics.jsonl"));
+    }
+    const QStringList current = m_watcher->files();
+    for (const QString& f : current)
+        if (!wanted.contains(f)) m_watcher->removePath(f);
+    for (const QString& f : wanted)
+        if (!current.contains(f) && QFileInfo::exists(f)) m_watcher->addPath(f);
+}
+
+QVector<int> RunsPage::selectedRows() const {
+    QVector<int> rows;
+    for (const QModelIndex& i : m_view->selectionModel()->selectedRows()) rows << i.row();
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
+bool RunsPage::selectRun(const QString& dir) {
+    const int row = m_model->rowOfDir(QDir::cleanPath(dir));
+    if (row < 0) return false;
+    m_view->selectionModel()->select(m_model->index(row, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_view->setCurrentIndex(m_model->index(row, 0));
+    return true;
+}
+
+void RunsPage::showSelection() {
+    const QVector<int> rows = selectedRows();
+    QVector<RunRecord> runs;
+    QVector<RunCurves> curves;
+    QStringList dirs;
+    QString signature;
+    for (int row : rows) {
+        const RunRecord& r = m_model->run(row);
+        runs << r;
+        curves << r.curves;
+        dirs << r.dir;
+        signature += QStringLiteral("%1|%2|%3|%4|%5;").arg(r.dir).arg(r.curves.steps.size()).arg(r.curves.evals.size()).arg(static_cast<int>(r.state)).arg(r.config.size());
+    }
+    updateButtons();
+    if (signature == m_shownSignature) return;  // a poll that found nothing new
+    // The same runs as before with more points (a live update): keep the user's zoom.
+    m_plot->setRuns(curves, dirs == m_shownDirs);
+    m_shownDirs = dirs;
+    m_shownSignature = signature;
+    m_diff->setRuns(runs);
+    m_diffView->resizeColumnsToContents();
+}
+
+void RunsPage::updateButtons() {
+    const QVector<int> rows = selectedRows();
+    const bool one = rows.size() == 1;
+    const RunRecord* r = one ? &m_model->run(rows.front()) : nullptr;
+    m_resumeButton->setEnabled(r && r->canResume());
+    m_rerunButton->setEnabled(r && r->isReadable);
+    m_revealButton->setEnabled(one);
+    if (r && !r->isReadable) m_resumeButton->setToolTip(r->readError);
+    else m_resumeButton->setToolTip(tr("Continue the selected stopped run from its newest checkpoint"));
+}
+
+void RunsPage::resumeSelected() {
+    const QVector<int> rows = selectedRows();
+    if (rows.size() != 1) return;
+    const RunRecord& r = m_model->run(rows.front());
+    if (!r.canResume()) return;
+    // The trainer rewinds metrics.jsonl to the checkpoint; the curve it continues is the one up to there.
+    RunCurves history;
+    history.name = r.name;
+    const qint64 step = r.checkpointStep();
+    for (const StepPoint& p : r.curves.steps)
+        if (p.step <= step) history.steps << p;
+    for (const EvalPoint& e : r.curves.evals)
+        if (e.step <= step) history.evals << e;
+    emit resumeRequested(r.dir, history);
+}
+
+void RunsPage::rerunSelected() {
+    const QVector<int> rows = selectedRows();
+    if (rows.size() == 1) emit rerunRequested(m_model->run(rows.front()).dir);
+}
+
+void RunsPage::revealSelected() {
+    const QVector<int> rows = selectedRows();
+    if (rows.size() != 1) return;
+    const QString dir = m_model->run(rows.front()).dir;
+    if (!QDesktopServices::openUrl(QUrl::fromLocalFile(dir))) emit statusMessage(tr("No file manager could open %1").arg(dir));
+}

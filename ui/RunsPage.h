@@ -1,0 +1,91 @@
+// RunsPage: every run folder of a workspace with its status, method, key hyper-parameters and last losses
+// (read on a RunScanner thread). Selecting runs shows their curves (several overlay) and a configuration
+// diff; a stopped run can be resumed, any run re-run with the same configuration, its folder revealed.
+// Live runs are re-read while they change (file watcher plus a poll), so curves grow as metrics.jsonl does.
+#pragma once
+
+#include "ui/RunRecord.h"
+
+#include <QThread>
+#include <QWidget>
+
+class ConfigDiffModel;
+class LossPlotWidget;
+class QCheckBox;
+class QFileSystemWatcher;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QTableView;
+class QTimer;
+class RunListModel;
+class RunScanner;
+
+class RunsPage : public QWidget {
+    Q_OBJECT
+public:
+    explicit RunsPage(QWidget* parent = nullptr);
+    ~RunsPage() override;
+
+    QString workspace() const { return m_workspace; }
+    RunListModel* runModel() const { return m_model; }
+    ConfigDiffModel* configDiffModel() const { return m_diff; }
+    LossPlotWidget* lossPlot() const { return m_plot; }
+    QTableView* runsView() const { return m_view; }
+    // Selects the run in folder `dir` (false when it is not listed).
+    bool selectRun(const QString& dir);
+
+    // The default workspace: ~/SumLab/runs.
+    static QString defaultWorkspace();
+
+public slots:
+    void setWorkspace(const QString& folder);
+    // Scans the workspace again now.
+    void refresh();
+
+signals:
+    void workspaceChanged(const QString& folder);
+    void resumeRequested(const QString& runDir, const RunCurves& history);
+    void rerunRequested(const QString& runDir);
+    void statusMessage(const QString& message);
+    // A scan finished and the list shows its result.
+    void refreshed();
+
+private slots:
+    void onScanned(int requestId, const QString& workspace, const QVector<RunRecord>& runs);
+    void showSelection();
+    void resumeSelected();
+    void rerunSelected();
+    void revealSelected();
+    void browseWorkspace();
+
+private:
+    QVector<int> selectedRows() const;
+    void updateButtons();
+    void watchLiveRuns();
+
+    QThread m_thread;
+    RunScanner* m_scanner = nullptr;
+    int m_scanRequest = 0;
+    bool m_scanPending = false;
+    QString m_workspace;
+
+    QLineEdit* m_workspaceEdit = nullptr;
+    QPushButton* m_browseButton = nullptr;
+    QPushButton* m_refreshButton = nullptr;
+    QLabel* m_summaryLabel = nullptr;
+    RunListModel* m_model = nullptr;
+    QTableView* m_view = nullptr;
+    QPushButton* m_resumeButton = nullptr;
+    QPushButton* m_rerunButton = nullptr;
+    QPushButton* m_revealButton = nullptr;
+    LossPlotWidget* m_plot = nullptr;
+    ConfigDiffModel* m_diff = nullptr;
+    QTableView* m_diffView = nullptr;
+    QCheckBox* m_onlyDifferencesCheck = nullptr;
+    QFileSystemWatcher* m_watcher = nullptr;
+    QTimer* m_pollTimer = nullptr;
+    QTimer* m_debounce = nullptr;
+    QStringList m_shownDirs;
+    QString m_shownSignature;
+};
