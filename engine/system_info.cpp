@@ -5,6 +5,7 @@
 
 #include <climits>
 #include <cstdlib>
+#include <dlfcn.h>
 #include <link.h>
 #include <string>
 #include <thread>
@@ -46,8 +47,11 @@ std::string runtime_versions() {
     if (blas.find("openblas") != std::string::npos) kind = "OpenBLAS";
     else if (blas.find("mkl") != std::string::npos) kind = "MKL";
     else if (blas.find("blas") != std::string::npos) kind = "reference BLAS (slow: install libopenblas0-pthread)";
-    return std::string("LibTorch ") + TORCH_VERSION + ", BLAS " + kind + (blas.empty() ? "" : " (" + blas + ")") +
-           ", " + std::to_string(at::get_num_threads()) + " threads";
+    std::string threads = "LibTorch threads " + std::to_string(at::get_num_threads());
+    using get_threads_fn = int (*)();
+    if (auto fn = reinterpret_cast<get_threads_fn>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads")))
+        threads += ", OpenBLAS threads " + std::to_string(fn());
+    return std::string("LibTorch ") + TORCH_VERSION + ", BLAS " + kind + (blas.empty() ? "" : " (" + blas + ")") + "; " + threads;
 }
 
 }  // namespace sumlab

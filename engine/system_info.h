@@ -5,7 +5,7 @@
 
 namespace sumlab {
 
-// "LibTorch 1.13.1, BLAS openblas-pthread (/usr/lib/.../libblas.so.3), 2 threads"
+// "LibTorch 1.13.0, BLAS OpenBLAS (/usr/lib/.../libblas.so.3); LibTorch threads 1, OpenBLAS threads 2"
 std::string runtime_versions();
 
 // Thread defaults that avoid oversubscription: OpenBLAS's threads do the matrix products, and
