@@ -169,6 +169,45 @@ struct TrainerState {
     }
 };
 
+StepMetrics step_metrics(const TrainerState& state, int64_t max_steps, double epoch, double lr, double grad_norm) {
+    StepMetrics m;
+    m.step = state.global_step;
+    m.max_steps = max_steps;
+    m.epoch = epoch;
+    m.loss = state.log_loss_sum / static_cast<double>(state.log_steps);
+    m.learning_rate = lr;
+    m.grad_norm = grad_norm;
+    m.tokens_per_second = state.log_seconds > 0 ? static_cast<double>(state.log_tokens) / state.log_seconds : 0.0;
+    m.tokens_seen = state.tokens_seen;
+    m.elapsed_s = state.elapsed_s;
+    m.eta_s = state.elapsed_s / static_cast<double>(state.global_step) * static_cast<double>(max_steps - state.global_step);
+    return m;
+}
+
+struct AccumulatedLoss {
+    double loss = 0.0;       // mean token loss of the whole accumulated batch
+    int64_t all_tokens = 0;  // source + label tokens, for tokens/s
+};
+
+// Forward and backward over the batches of one optimizer step. Each batch's loss is its token sum
+// divided by the label tokens of all the step's batches (HF >= 4.46), so 2 x 4 accumulated equals
+// one batch of 8.
+AccumulatedLoss accumulate_gradients(T5ForConditionalGenerationImpl& model, const std::vector<Seq2SeqBatch>& batches) {
+    int64_t label_tokens = 0;
+    AccumulatedLoss r;
+    for (const auto& b : batches) {
+        label_tokens += b.label_tokens;
+        r.all_tokens += b.label_tokens + b.source_tokens;
+    }
+    for (const auto& b : batches) {
+        auto out = model.forward(b.input_ids, b.attention_mask, b.labels);
+        auto loss = out.loss_sum / static_cast<double>(std::max<int64_t>(label_tokens, 1));
+        loss.backward();
+        r.loss += loss.item<double>();
+    }
+    return r;
+}
+
 struct Session {
     const TrainerSetup& setup;
     LoadedModel& loaded;
@@ -364,24 +403,14 @@ TrainResult Trainer::run() {
         }
         if (callbacks_.before_step) callbacks_.before_step(*loaded.model, state.global_step);
         auto t0 = Clock::now();
-        // 4. One optimizer step over gradient_accumulation_steps batches; the loss of each is its token
-        //    sum divided by the label tokens of the whole accumulated batch (HF >= 4.46).
+        // 4. One optimizer step's gradients, accumulated over its batches.
         const int64_t first = state.epoch_step * args.gradient_accumulation_steps;
         const int64_t last = std::min<int64_t>(first + args.gradient_accumulation_steps, batches_per_epoch);
         std::vector<Seq2SeqBatch> micro;
-        int64_t step_tokens = 0, step_all_tokens = 0;
-        for (int64_t b = first; b < last; ++b) {
-            micro.push_back(collate(data.train, batches[static_cast<size_t>(b)], pad, device));
-            step_tokens += micro.back().label_tokens;
-            step_all_tokens += micro.back().label_tokens + micro.back().source_tokens;
-        }
-        double step_loss = 0.0;
-        for (const auto& batch : micro) {
-            auto out = loaded.model->forward(batch.input_ids, batch.attention_mask, batch.labels);
-            auto loss = out.loss_sum / static_cast<double>(std::max<int64_t>(step_tokens, 1));
-            loss.backward();
-            step_loss += loss.item<double>();
-        }
+        for (int64_t b = first; b < last; ++b) micro.push_back(collate(data.train, batches[static_cast<size_t>(b)], pad, device));
+        const AccumulatedLoss step = accumulate_gradients(*loaded.model, micro);
+        const double step_loss = step.loss;
+        const int64_t step_all_tokens = step.all_tokens;
         double grad_norm = clip_grad_norm(trainable_tensors, args.max_grad_norm);
         const double lr = args.learning_rate * schedule_factor(args.lr_scheduler_type, state.global_step, warmup, max_steps);
         if (!std::isfinite(step_loss) || !std::isfinite(grad_norm)) {
@@ -417,17 +446,7 @@ TrainResult Trainer::run() {
         const double epoch_f = static_cast<double>(state.epoch) + static_cast<double>(state.epoch_step) / static_cast<double>(steps_per_epoch);
         if (state.global_step % args.logging_steps == 0 || state.global_step == max_steps) {
             if (state.log_steps > 0) {
-                StepMetrics m;
-                m.step = state.global_step;
-                m.max_steps = max_steps;
-                m.epoch = epoch_f;
-                m.loss = state.log_loss_sum / static_cast<double>(state.log_steps);
-                m.learning_rate = lr;
-                m.grad_norm = grad_norm;
-                m.tokens_per_second = state.log_seconds > 0 ? static_cast<double>(state.log_tokens) / state.log_seconds : 0.0;
-                m.tokens_seen = state.tokens_seen;
-                m.elapsed_s = state.elapsed_s;
-                m.eta_s = state.elapsed_s / static_cast<double>(state.global_step) * static_cast<double>(max_steps - state.global_step);
+                StepMetrics m = step_metrics(state, max_steps, epoch_f, lr, grad_norm);
                 metrics.append(to_json(m));
                 if (callbacks_.on_log) callbacks_.on_log(m);
             }
