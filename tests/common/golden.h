@@ -7,6 +7,7 @@
 #include <QString>
 #include <QtTest>
 
+#include <cstdio>
 #include <fstream>
 #include <string>
 
@@ -20,6 +21,21 @@ inline nlohmann::json load_json(const std::string& path) {
     std::ifstream in(path);
     if (!in) throw std::runtime_error("cannot open " + path);
     return nlohmann::json::parse(in);
+}
+
+// Reads a JSON file; false when it cannot be opened (the caller skips, naming the path).
+inline bool read_json(const QString& path, nlohmann::json* value) {
+    std::ifstream in(path.toStdString(), std::ios::binary);
+    if (!in) return false;
+    *value = nlohmann::json::parse(in);
+    return true;
+}
+
+// A double printed round-trip exact (%.17g), so a mismatch shows both values in full.
+inline QString repr(double x) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", x);
+    return QString::fromLatin1(buf);
 }
 
 // Relative difference with a floor so values near zero compare absolutely.

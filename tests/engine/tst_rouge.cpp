@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/common/golden.h"
+
 #include <QtTest>
 
 #include <cstdio>
@@ -22,20 +24,8 @@ namespace {
 
 const QString golden_dir = QStringLiteral(SUMLAB_SHARED_DIR "/golden/rouge");
 
-bool read_json(const QString& path, nlohmann::json* value) {
-    std::ifstream in(path.toStdString(), std::ios::binary);
-    if (!in) return false;
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    *value = nlohmann::json::parse(buffer.str());
-    return true;
-}
-
-QString repr(double x) {
-    char buf[40];
-    std::snprintf(buf, sizeof buf, "%.17g", x);
-    return QString::fromLatin1(buf);
-}
+using sumlab::test::read_json;
+using sumlab::test::repr;
 
 // All twelve values in one line, printed round-trip exact, so a mismatch names the metric and both values.
 QString describe(const RougeScores& s) {
