@@ -17,7 +17,7 @@ packages=(
   libtorch-dev libopenblas0-pthread
   qt6-base-dev qt6-qpa-plugins libqcustomplot-dev libgl-dev
   libsentencepiece-dev nlohmann-json3-dev libcli11-dev libcurl4-openssl-dev libssl-dev
-  desktop-file-utils
+  desktop-file-utils help2man appstream
 )
 missing=()
 for p in "${packages[@]}"; do

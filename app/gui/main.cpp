@@ -7,9 +7,21 @@
 #include <QCommandLineParser>
 #include <QTextStream>
 
+#include <cstdio>
+#include <string>
+
 int main(int argc, char** argv) {
     // The same thread set-up as sumlab-cli, so a run trains as fast here as there.
     sumlab::configure_default_threads();
+    // --version and --help answer without a display (help2man and package checks call them).
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "--version" || arg == "-v") {
+            std::printf("sumlab %s (%s)\n", SUMLAB_VERSION, sumlab::runtime_versions().c_str());
+            return 0;
+        }
+        if ((arg == "--help" || arg == "-h") && !qEnvironmentVariableIsSet("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    }
     QApplication app(argc, argv);
     QApplication::setApplicationName("SumLab");
     QApplication::setOrganizationName("SumLab");

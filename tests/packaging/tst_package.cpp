@@ -14,6 +14,7 @@ private slots:
     void holds_the_programs_and_plugin();
     void declares_runtime_dependencies();
     void desktop_entry_is_valid();
+    void metainfo_is_valid();
     void nothing_points_into_the_build_tree();
 
 private:
@@ -49,7 +50,8 @@ void TestPackage::initTestCase() {
 void TestPackage::holds_the_programs_and_plugin() {
     const QString files = run("dpkg-deb", {"-c", m_deb});
     for (const char* path : {"./usr/bin/sumlab", "./usr/bin/sumlab-cli", "/libsumlab_sentencepiece.so", "./usr/share/applications/sumlab.desktop",
-                             "./usr/share/icons/hicolor/scalable/apps/sumlab.svg", "/README.md"})
+                             "./usr/share/icons/hicolor/scalable/apps/sumlab.svg", "/README.md", "/man1/sumlab-cli.1.gz",
+                             "/man1/sumlab.1.gz", "./usr/share/metainfo/org.sumlab.SumLab.metainfo.xml"})
         QVERIFY2(files.contains(QLatin1String(path)), path);
     // The plugin sits where the programs look: ../<libdir>/sumlab beside /usr/bin.
     QVERIFY(!QDir(m_unpacked.filePath("usr/lib")).entryList().isEmpty());
@@ -57,6 +59,9 @@ void TestPackage::holds_the_programs_and_plugin() {
     const QString version = run(m_unpacked.filePath("usr/bin/sumlab-cli"), {"--version"}, &code);
     QCOMPARE(code, 0);
     QVERIFY2(version.contains("LibTorch") && version.contains("BLAS"), qPrintable(version));
+    const QString gui_version = run(m_unpacked.filePath("usr/bin/sumlab"), {"--version"}, &code);
+    QCOMPARE(code, 0);
+    QVERIFY2(gui_version.startsWith("sumlab ") && gui_version.contains("LibTorch"), qPrintable(gui_version));
 }
 
 void TestPackage::declares_runtime_dependencies() {
@@ -71,6 +76,13 @@ void TestPackage::desktop_entry_is_valid() {
         QSKIP("desktop-file-validate is not installed (package desktop-file-utils)");
     int code = 0;
     const QString out = run("desktop-file-validate", {m_unpacked.filePath("usr/share/applications/sumlab.desktop")}, &code);
+    QVERIFY2(code == 0, qPrintable(out));
+}
+
+void TestPackage::metainfo_is_valid() {
+    if (QStandardPaths::findExecutable("appstreamcli").isEmpty()) QSKIP("appstreamcli is not installed (package appstream)");
+    int code = 0;
+    const QString out = run("appstreamcli", {"validate", "--no-net", m_unpacked.filePath("usr/share/metainfo/org.sumlab.SumLab.metainfo.xml")}, &code);
     QVERIFY2(code == 0, qPrintable(out));
 }
 
