@@ -14,6 +14,9 @@ std::string runtime_versions();
 // greedy generation 5x slower than OpenMP 1 + OpenBLAS 2 (docs/BENCHMARKS.md). Call once at start-up.
 void configure_default_threads();
 
+// Keeps freed tensor-sized blocks in the heap instead of returning them to the kernel (see .cpp).
+void configure_allocator();
+
 // Path of the BLAS library loaded into this process, resolved through symlinks ("" if none).
 std::string loaded_blas_path();
 

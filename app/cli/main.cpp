@@ -8,6 +8,7 @@
 
 int main(int argc, char** argv) {
     sumlab::configure_default_threads();
+    sumlab::configure_allocator();
     CLI::App app{"SumLab command line: FLAN-T5 dialogue summarization (inference, training, ROUGE)", "sumlab-cli"};
     app.set_version_flag("--version", sumlab::cli::version_text());
     app.require_subcommand(1);

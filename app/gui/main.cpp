@@ -13,6 +13,7 @@
 int main(int argc, char** argv) {
     // The same thread set-up as sumlab-cli, so a run trains as fast here as there.
     sumlab::configure_default_threads();
+    sumlab::configure_allocator();
     // --version and --help answer without a display (help2man and package checks call them).
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];

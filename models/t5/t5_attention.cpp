@@ -1,4 +1,5 @@
 #include "models/t5/t5_attention.h"
+#include "models/t5/t5_dropout.h"
 
 #include <torch/torch.h>
 
@@ -72,7 +73,12 @@ torch::Tensor T5AttentionImpl::forward(const torch::Tensor& hidden, const torch:
         } else {
             key = shape_heads(k->forward(key_value_states));
             value = shape_heads(v->forward(key_value_states));
-            if (cache) *cache = {key, value};
+            // A transposed view would make matmul copy the whole cache again at every decoding step.
+            if (cache) {
+                key = key.contiguous();
+                value = value.contiguous();
+                *cache = {key, value};
+            }
         }
     } else {
         key = shape_heads(k->forward(hidden));
@@ -89,7 +95,7 @@ torch::Tensor T5AttentionImpl::forward(const torch::Tensor& hidden, const torch:
     auto scores = torch::matmul(query, key.transpose(-1, -2));  // (b, h, q_len, k_len); no 1/sqrt(d_kv) in T5
     if (position_bias.defined()) scores = scores + position_bias;
     auto weights = torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
-    if (is_training() && dropout_ > 0.0) weights = torch::dropout(weights, dropout_, /*train=*/true);
+    if (is_training() && dropout_ > 0.0) weights = t5_dropout(weights, dropout_, true);
     auto out = torch::matmul(weights, value);                   // (b, h, q_len, d_kv)
     out = out.transpose(1, 2).reshape({batch, q_len, inner_dim_});
     return o->forward(out);

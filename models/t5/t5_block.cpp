@@ -1,4 +1,5 @@
 #include "models/t5/t5_block.h"
+#include "models/t5/t5_dropout.h"
 
 #include <torch/torch.h>
 
@@ -15,7 +16,7 @@ T5LayerAttentionImpl::T5LayerAttentionImpl(const T5Config& config, bool is_decod
 torch::Tensor T5LayerAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& key_value_states,
                                             const torch::Tensor& position_bias, AttentionCache* cache) {
     auto y = attention->forward(layer_norm->forward(hidden), key_value_states, position_bias, cache);
-    if (is_training() && dropout_ > 0.0) y = torch::dropout(y, dropout_, true);
+    if (is_training() && dropout_ > 0.0) y = t5_dropout(y, dropout_, true);
     return hidden + y;
 }
 

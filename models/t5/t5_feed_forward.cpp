@@ -1,4 +1,5 @@
 #include "models/t5/t5_feed_forward.h"
+#include "models/t5/t5_dropout.h"
 
 #include <torch/torch.h>
 
@@ -28,7 +29,7 @@ torch::Tensor T5DenseActDenseImpl::act(const torch::Tensor& x) const {
 
 torch::Tensor T5DenseActDenseImpl::forward(const torch::Tensor& x) {
     torch::Tensor h = wi_0 ? act(wi_0->forward(x)) * wi_1->forward(x) : act(wi->forward(x));
-    if (is_training() && dropout_ > 0.0) h = torch::dropout(h, dropout_, true);
+    if (is_training() && dropout_ > 0.0) h = t5_dropout(h, dropout_, true);
     return wo->forward(h);
 }
 
@@ -39,7 +40,7 @@ T5LayerFFImpl::T5LayerFFImpl(const T5Config& config) : dropout_(config.dropout_r
 
 torch::Tensor T5LayerFFImpl::forward(const torch::Tensor& hidden) {
     auto y = DenseReluDense->forward(layer_norm->forward(hidden));
-    if (is_training() && dropout_ > 0.0) y = torch::dropout(y, dropout_, true);
+    if (is_training() && dropout_ > 0.0) y = t5_dropout(y, dropout_, true);
     return hidden + y;
 }
 

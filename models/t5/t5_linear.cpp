@@ -1,4 +1,5 @@
 #include "models/t5/t5_linear.h"
+#include "models/t5/t5_dropout.h"
 
 #include <torch/torch.h>
 
@@ -25,7 +26,7 @@ torch::Tensor T5LinearImpl::forward(const torch::Tensor& x) {
     auto y = torch::linear(x, weight);
     if (!lora_A.defined()) return y;
     auto h = x;
-    if (is_training() && lora_dropout_ > 0.0) h = torch::dropout(h, lora_dropout_, /*train=*/true);
+    if (is_training() && lora_dropout_ > 0.0) h = t5_dropout(h, lora_dropout_, true);
     return y + torch::linear(torch::linear(h, lora_A), lora_B) * lora_scaling_;
 }
 

@@ -1,4 +1,5 @@
 #include "models/t5/t5_stack.h"
+#include "models/t5/t5_dropout.h"
 
 #include <torch/torch.h>
 
@@ -13,10 +14,7 @@ void DecoderState::reorder(const torch::Tensor& index) {
     for (auto& b : blocks) {
         pick(b.self_attention.key);
         pick(b.self_attention.value);
-        pick(b.cross_attention.key);
-        pick(b.cross_attention.value);
     }
-    if (encoder_bias.defined() && encoder_bias.size(0) > 1) pick(encoder_bias);
 }
 
 T5StackImpl::T5StackImpl(const T5Config& config, bool is_decoder, torch::nn::Embedding shared)
@@ -41,11 +39,11 @@ torch::Tensor T5StackImpl::mask_to_bias(const torch::Tensor& attention_mask, tor
 torch::Tensor T5StackImpl::run_blocks(torch::Tensor hidden, const torch::Tensor& self_bias,
                                       const torch::Tensor& encoder_hidden, const torch::Tensor& encoder_bias,
                                       DecoderState* state) {
-    if (is_training() && dropout_ > 0.0) hidden = torch::dropout(hidden, dropout_, true);
+    if (is_training() && dropout_ > 0.0) hidden = t5_dropout(hidden, dropout_, true);
     for (size_t i = 0; i < blocks_.size(); ++i)
         hidden = blocks_[i]->forward(hidden, self_bias, encoder_hidden, encoder_bias, state ? &state->blocks[i] : nullptr);
     hidden = final_layer_norm->forward(hidden);
-    if (is_training() && dropout_ > 0.0) hidden = torch::dropout(hidden, dropout_, true);
+    if (is_training() && dropout_ > 0.0) hidden = t5_dropout(hidden, dropout_, true);
     return hidden;
 }
 

@@ -18,7 +18,9 @@ struct DecoderState {
     torch::Tensor self_bias;         // (1, heads, max_len, max_len): position bias of every step, computed once
     int64_t length = 0;              // decoder tokens already consumed
 
-    // Keeps rows `index` (beam search reorders hypotheses each step).
+    // Keeps rows `index` of the self-attention caches (beam search reorders hypotheses each step).
+    // `index` must keep every row within its input's group of beams: the cross-attention caches and
+    // the encoder bias are identical across one input's beams, so they are left as they are.
     void reorder(const torch::Tensor& index);
 };
 

@@ -5,6 +5,7 @@
 #include "engine/batcher.h"
 #include "models/checkpoint.h"
 #include "models/safetensors.h"
+#include "models/t5/t5_dropout.h"
 
 #include <QtTest>
 
@@ -24,6 +25,9 @@ private slots:
     void cached_decoding_matches_teacher_forcing_data();
     void cached_decoding_matches_teacher_forcing();
     void loss_ignores_padding();
+    void dropout_keeps_expected_share_and_scales();
+    void dropout_backward_uses_the_forward_mask();
+    void dropout_follows_the_torch_generator();
 };
 
 void TestT5Model::forward_matches_huggingface_data() {
@@ -166,6 +170,54 @@ void TestT5Model::loss_ignores_padding() {
     auto b = model->forward(batch.input_ids.slice(0, 1, 2).slice(1, 0, 2), torch::ones({1, 2}, torch::kLong), batch.labels.slice(0, 1, 2));
     double want = (a.loss_sum.item<double>() + b.loss_sum.item<double>()) / 8.0;
     QVERIFY(std::abs(out.loss.item<double>() - want) < 1e-5);
+}
+
+void TestT5Model::dropout_keeps_expected_share_and_scales() {
+    auto x = torch::ones({4, 6, 128, 129});  // odd last size: the pair-wise draws must cover the tail
+    for (double p : {0.05, 0.1, 0.5}) {
+        auto y = sumlab::t5_dropout(x, p, true);
+        const double n = static_cast<double>(x.numel());
+        const double kept = y.ne(0).sum().item<double>() / n;
+        // Binomial standard error is below 0.0015 here; 5 sigma keeps the test deterministic in practice.
+        QVERIFY2(std::abs(kept - (1.0 - p)) < 0.0075, qPrintable(QString("p=%1 kept %2").arg(p).arg(kept)));
+        auto nonzero = y.masked_select(y.ne(0));
+        QVERIFY(torch::allclose(nonzero, torch::full_like(nonzero, 1.0 / (1.0 - p))));
+        QCOMPARE(y.sizes(), x.sizes());
+    }
+    QVERIFY(sumlab::t5_dropout(x, 0.1, false).equal(x));
+    QVERIFY(sumlab::t5_dropout(x, 0.0, true).equal(x));
+    // Neighbouring elements must not be correlated (each 64-bit draw serves two of them).
+    auto y = sumlab::t5_dropout(torch::ones({1 << 20}), 0.5, true).ne(0).to(torch::kFloat64);
+    auto pairs = y.view({-1, 2});
+    const double both = (pairs.select(1, 0) * pairs.select(1, 1)).mean().item<double>();
+    QVERIFY2(std::abs(both - 0.25) < 0.005, qPrintable(QString::number(both)));
+}
+
+void TestT5Model::dropout_backward_uses_the_forward_mask() {
+    auto x = (torch::rand({3, 257}) + 0.5).requires_grad_(true);
+    auto y = sumlab::t5_dropout(x, 0.3, true);
+    auto g = torch::randn({3, 257});
+    (y * g).sum().backward();
+    // d(sum(y*g))/dx = g * mask / (1 - p), and mask / (1 - p) = y / x.
+    QVERIFY(torch::allclose(x.grad(), g * (y.detach() / x.detach()), 1e-5, 1e-6));
+    // A non-contiguous input gives the same values as its contiguous copy under the same seed.
+    auto base = torch::rand({64, 48});
+    torch::manual_seed(7);
+    auto a = sumlab::t5_dropout(base.t(), 0.2, true);
+    torch::manual_seed(7);
+    auto b = sumlab::t5_dropout(base.t().contiguous(), 0.2, true);
+    QVERIFY(a.equal(b));
+}
+
+void TestT5Model::dropout_follows_the_torch_generator() {
+    auto x = torch::ones({1000});
+    torch::manual_seed(123);
+    auto a = sumlab::t5_dropout(x, 0.1, true);
+    auto a2 = sumlab::t5_dropout(x, 0.1, true);
+    torch::manual_seed(123);
+    auto b = sumlab::t5_dropout(x, 0.1, true);
+    QVERIFY(a.equal(b));        // reproducible from the seed, which checkpoints save
+    QVERIFY(!a.equal(a2));      // and a fresh mask on every call
 }
 
 QTEST_GUILESS_MAIN(TestT5Model)
