@@ -1,11 +1,71 @@
 #include "models/t5/t5_attention.h"
+
 #include "models/t5/t5_dropout.h"
 
+#include <ATen/ExpandUtils.h>
 #include <torch/torch.h>
 
 #include <cmath>
 
 namespace sumlab {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+torch::Tensor attention_probs(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& bias) {
+    auto scores = torch::matmul(query, key.transpose(-1, -2));  // no 1/sqrt(d_kv) in T5
+    if (bias.defined()) scores = scores + bias;
+    return torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
+}
+
+// dropout(softmax(q kᵀ + bias)) v for training, recomputing the (b, heads, q_len, k_len) maps in
+// backward instead of keeping them: with autograd's own ops every layer keeps the softmax output
+// and the dropped-out copy that the product with v needs, the largest activations of a step
+// (2 × 12.6 MB per encoder layer of flan-t5-small at batch 8 × 256). Recomputing costs one q kᵀ
+// product and a softmax per layer. Same operations as the plain path, so the same numbers.
+struct AttentionCore : torch::autograd::Function<AttentionCore> {
+    static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& query, const torch::Tensor& key,
+                                 const torch::Tensor& value, const torch::Tensor& bias, double dropout) {
+        const uint64_t seed = dropout > 0.0 ? draw_dropout_seed() : 0;
+        auto probs = attention_probs(query, key, bias);
+        if (dropout > 0.0) probs = apply_dropout_mask(probs, seed, dropout);
+        ctx->save_for_backward({query, key, value, bias});
+        ctx->saved_data["seed_hi"] = static_cast<int64_t>(seed >> 32);
+        ctx->saved_data["seed_lo"] = static_cast<int64_t>(seed & 0xFFFFFFFFULL);
+        ctx->saved_data["dropout"] = dropout;
+        return torch::matmul(probs, value);
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+        auto saved = ctx->get_saved_variables();
+        const auto &query = saved[0], &key = saved[1], &value = saved[2], &bias = saved[3];
+        const uint64_t seed = (static_cast<uint64_t>(ctx->saved_data["seed_hi"].toInt()) << 32) |
+                              static_cast<uint64_t>(ctx->saved_data["seed_lo"].toInt());
+        const double dropout = ctx->saved_data["dropout"].toDouble();
+        const auto& grad_out = grads[0];
+
+        auto probs = attention_probs(query, key, bias);
+        torch::Tensor grad_value;
+        if (ctx->needs_input_grad(2)) {
+            auto kept = dropout > 0.0 ? apply_dropout_mask(probs, seed, dropout) : probs;
+            grad_value = torch::matmul(kept.transpose(-1, -2), grad_out);
+        }
+        torch::Tensor grad_query, grad_key, grad_bias;
+        if (ctx->needs_input_grad(0) || ctx->needs_input_grad(1) || ctx->needs_input_grad(3)) {
+            auto grad_probs = torch::matmul(grad_out, value.transpose(-1, -2));
+            if (dropout > 0.0) grad_probs = apply_dropout_mask(grad_probs, seed, dropout);
+            auto grad_scores = at::_softmax_backward_data(grad_probs, probs, -1, probs.scalar_type());
+            if (ctx->needs_input_grad(0)) grad_query = torch::matmul(grad_scores, key);
+            if (ctx->needs_input_grad(1)) grad_key = torch::matmul(grad_scores.transpose(-1, -2), query);
+            if (ctx->needs_input_grad(3)) grad_bias = at::sum_to(grad_scores, bias.sizes());
+        }
+        return {grad_query, grad_key, grad_value, grad_bias, torch::Tensor()};
+    }
+};
+
+}  // namespace
 
 T5AttentionImpl::T5AttentionImpl(const T5Config& config, bool is_decoder, bool has_relative_attention_bias)
     : is_decoder_(is_decoder),
@@ -92,11 +152,17 @@ torch::Tensor T5AttentionImpl::forward(const torch::Tensor& hidden, const torch:
         }
     }
 
-    auto scores = torch::matmul(query, key.transpose(-1, -2));  // (b, h, q_len, k_len); no 1/sqrt(d_kv) in T5
-    if (position_bias.defined()) scores = scores + position_bias;
-    auto weights = torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
-    if (is_training() && dropout_ > 0.0) weights = t5_dropout(weights, dropout_, true);
-    auto out = torch::matmul(weights, value);                   // (b, h, q_len, d_kv)
+    torch::Tensor out;  // (b, h, q_len, d_kv)
+    const bool needs_grad = torch::GradMode::is_enabled() &&
+                            (query.requires_grad() || key.requires_grad() || value.requires_grad() ||
+                             (position_bias.defined() && position_bias.requires_grad()));
+    if (needs_grad && query.device().is_cpu() && query.scalar_type() == torch::kFloat32) {
+        out = AttentionCore::apply(query, key, value, position_bias, is_training() ? dropout_ : 0.0);
+    } else {
+        auto weights = attention_probs(query, key, position_bias);  // (b, h, q_len, k_len)
+        if (is_training() && dropout_ > 0.0) weights = t5_dropout(weights, dropout_, true);
+        out = torch::matmul(weights, value);
+    }
     out = out.transpose(1, 2).reshape({batch, q_len, inner_dim_});
     return o->forward(out);
 }

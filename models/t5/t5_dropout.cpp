@@ -42,18 +42,20 @@ void apply_mask(const float* in, float* out, int64_t n, uint64_t seed, uint32_t 
     for_each_keep(n, seed, threshold, [&](int64_t i, bool keep) { out[i] = keep ? in[i] * scale : 0.0f; });
 }
 
-uint64_t draw_seed() {
-    auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    return gen.get<at::CPUGeneratorImpl>()->random64();
-}
-
 uint32_t drop_threshold(double p) {
     const double t = std::round(p * 4294967296.0);
     return t >= 4294967295.0 ? std::numeric_limits<uint32_t>::max() : static_cast<uint32_t>(t);
 }
 
-torch::Tensor masked_scale(const torch::Tensor& x, uint64_t seed, double p) {
+}  // namespace
+
+uint64_t draw_dropout_seed() {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    return gen.get<at::CPUGeneratorImpl>()->random64();
+}
+
+torch::Tensor apply_dropout_mask(const torch::Tensor& x, uint64_t seed, double p) {
     auto in = x.contiguous();
     auto out = torch::empty_like(in);
     apply_mask(in.data_ptr<float>(), out.data_ptr<float>(), in.numel(), seed, drop_threshold(p),
@@ -61,14 +63,16 @@ torch::Tensor masked_scale(const torch::Tensor& x, uint64_t seed, double p) {
     return out;
 }
 
+namespace {
+
 struct CounterDropout : torch::autograd::Function<CounterDropout> {
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double p) {
-        const uint64_t seed = draw_seed();
+        const uint64_t seed = draw_dropout_seed();
         // Seeds travel as two 32-bit halves: IValue holds int64, and a bit cast keeps it exact.
         ctx->saved_data["seed_hi"] = static_cast<int64_t>(seed >> 32);
         ctx->saved_data["seed_lo"] = static_cast<int64_t>(seed & 0xFFFFFFFFULL);
         ctx->saved_data["p"] = p;
-        return masked_scale(x, seed, p);
+        return apply_dropout_mask(x, seed, p);
     }
 
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
@@ -76,7 +80,7 @@ struct CounterDropout : torch::autograd::Function<CounterDropout> {
         const uint64_t seed = (static_cast<uint64_t>(ctx->saved_data["seed_hi"].toInt()) << 32) |
                               static_cast<uint64_t>(ctx->saved_data["seed_lo"].toInt());
         const double p = ctx->saved_data["p"].toDouble();
-        return {masked_scale(grads[0], seed, p), torch::Tensor()};
+        return {apply_dropout_mask(grads[0], seed, p), torch::Tensor()};
     }
 };
 

@@ -15,4 +15,10 @@ namespace sumlab {
 // x * mask / (1 - p) with autograd; x itself when !train or p == 0.
 torch::Tensor t5_dropout(const torch::Tensor& x, double p, bool train);
 
+// The pieces, for fused functions that recompute a dropout in their own backward:
+// a seed from LibTorch's default CPU generator, and x * mask(seed) / (1 - p) without autograd
+// (CPU fp32; `x` of any layout, the result contiguous).
+uint64_t draw_dropout_seed();
+torch::Tensor apply_dropout_mask(const torch::Tensor& x, uint64_t seed, double p);
+
 }  // namespace sumlab

@@ -6,6 +6,55 @@
 
 namespace sumlab {
 
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Sum of the token cross-entropies of hidden · weightᵀ against labels (-100 ignored), computed a
+// block of rows at a time so the (tokens × vocabulary) logits never exist whole: the function
+// keeps only d loss / d logits = softmax − one-hot. Autograd's own ops would keep the logits, their
+// log-softmax and, in backward, two more gradients of that size (4 × 66 MB for a flan-t5-small
+// batch of 8 × 64 labels) at the moment of the step's memory peak.
+struct LmHeadCrossEntropy : torch::autograd::Function<LmHeadCrossEntropy> {
+    static constexpr int64_t kRows = 64;
+
+    static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& hidden, const torch::Tensor& weight,
+                                 const torch::Tensor& labels) {
+        const int64_t n = hidden.size(0);
+        auto grad_logits = torch::empty({n, weight.size(0)}, hidden.options());
+        auto loss = torch::zeros({}, hidden.options().dtype(torch::kFloat64));
+        for (int64_t start = 0; start < n; start += kRows) {
+            const int64_t end = std::min(n, start + kRows);
+            auto logits = torch::mm(hidden.slice(0, start, end), weight.t());
+            auto rows = labels.slice(0, start, end);
+            auto valid = rows.ne(-100);
+            auto target = rows.masked_fill(valid.logical_not(), 0).unsqueeze(1);
+            auto log_probs = torch::log_softmax(logits, -1);
+            auto token_loss = -log_probs.gather(1, target).squeeze(1);
+            loss += token_loss.masked_fill(valid.logical_not(), 0).sum().to(torch::kFloat64);
+            auto g = grad_logits.slice(0, start, end);
+            torch::exp_out(g, log_probs);
+            g.scatter_add_(1, target, torch::full({end - start, 1}, -1.0f, g.options()));
+            g.masked_fill_(valid.logical_not().unsqueeze(1), 0);
+        }
+        ctx->save_for_backward({hidden, weight, grad_logits});
+        return loss.to(hidden.scalar_type());
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+        auto saved = ctx->get_saved_variables();
+        const auto &hidden = saved[0], &weight = saved[1];
+        auto grad_logits = saved[2] * grads[0];
+        torch::Tensor grad_hidden, grad_weight;
+        if (ctx->needs_input_grad(0)) grad_hidden = torch::mm(grad_logits, weight);
+        if (ctx->needs_input_grad(1)) grad_weight = torch::mm(grad_logits.t(), hidden);
+        return {grad_hidden, grad_weight, torch::Tensor()};
+    }
+};
+
+}  // namespace
+
 T5ForConditionalGenerationImpl::T5ForConditionalGenerationImpl(const T5Config& config) : config_(config) {
     shared = register_module("shared", torch::nn::Embedding(config.vocab_size, config.d_model));
     encoder = register_module("encoder", T5Stack(config, /*is_decoder=*/false, shared));
@@ -52,6 +101,18 @@ Seq2SeqOutput T5ForConditionalGenerationImpl::forward(const torch::Tensor& input
     auto dec_in = decoder_input_ids.defined() ? decoder_input_ids : shift_right(labels);
     auto encoder_bias = T5StackImpl::mask_to_bias(attention_mask, out.encoder_last_hidden_state.scalar_type());
     auto hidden = decoder->decode(dec_in, out.encoder_last_hidden_state, encoder_bias);
+    const bool fused_loss = labels.defined() && torch::GradMode::is_enabled() && hidden.device().is_cpu() &&
+                            hidden.scalar_type() == torch::kFloat32 && (config_.tie_word_embeddings || !lm_head->has_lora());
+    if (fused_loss) {
+        auto flat_hidden = hidden.reshape({-1, hidden.size(-1)});
+        const auto& weight = config_.tie_word_embeddings ? shared->weight : lm_head->weight;
+        if (config_.tie_word_embeddings) flat_hidden = flat_hidden * std::pow(static_cast<double>(config_.d_model), -0.5);
+        auto flat_labels = labels.reshape({-1});
+        out.loss_sum = LmHeadCrossEntropy::apply(flat_hidden.contiguous(), weight, flat_labels);
+        out.label_tokens = (flat_labels != -100).sum().item<int64_t>();
+        out.loss = out.loss_sum / static_cast<double>(std::max<int64_t>(out.label_tokens, 1));
+        return out;
+    }
     out.logits = lm_logits(hidden);
     if (labels.defined()) {
         auto flat_logits = out.logits.reshape({-1, out.logits.size(-1)}).to(torch::kFloat32);

@@ -10,7 +10,8 @@
 namespace sumlab {
 
 struct Seq2SeqOutput {
-    torch::Tensor logits;                     // (b, t, vocab_size)
+    torch::Tensor logits;                     // (b, t, vocab_size); undefined when training with labels on CPU fp32,
+                                              // where the loss is computed without materialising them
     torch::Tensor loss;                       // scalar: mean over label tokens != -100 (undefined without labels)
     torch::Tensor loss_sum;                   // scalar: sum of token losses (for exact accumulation)
     int64_t label_tokens = 0;                 // number of label tokens != -100

@@ -5,6 +5,7 @@
 #include "engine/batcher.h"
 #include "models/checkpoint.h"
 #include "models/safetensors.h"
+#include "models/t5/t5_attention.h"
 #include "models/t5/t5_dropout.h"
 
 #include <QtTest>
@@ -28,6 +29,7 @@ private slots:
     void dropout_keeps_expected_share_and_scales();
     void dropout_backward_uses_the_forward_mask();
     void dropout_follows_the_torch_generator();
+    void training_attention_matches_autograd_reference();
 };
 
 void TestT5Model::forward_matches_huggingface_data() {
@@ -218,6 +220,52 @@ void TestT5Model::dropout_follows_the_torch_generator() {
     auto b = sumlab::t5_dropout(x, 0.1, true);
     QVERIFY(a.equal(b));        // reproducible from the seed, which checkpoints save
     QVERIFY(!a.equal(a2));      // and a fresh mask on every call
+}
+
+// The training path of T5Attention recomputes its attention maps in backward; it must give the
+// outputs and gradients of the same operations composed with autograd, dropout included.
+void TestT5Model::training_attention_matches_autograd_reference() {
+    using namespace sumlab;
+    T5Config config;
+    config.d_model = 32;
+    config.d_kv = 8;
+    config.num_heads = 4;
+    config.dropout_rate = 0.2;
+    T5Attention attention(config, /*is_decoder=*/false, /*has_relative_attention_bias=*/true);
+    attention->train();
+    auto hidden = torch::randn({3, 7, config.d_model}, torch::requires_grad());
+    auto bias_table = attention->relative_attention_bias->weight;
+    auto mask = torch::zeros({3, 1, 1, 7});
+    mask.select(3, 6).select(0, 1).fill_(-1e9);  // one padded key
+    auto grad_out = torch::randn({3, 7, config.d_model});
+
+    auto run = [&](bool reference) {
+        attention->zero_grad();
+        hidden.mutable_grad() = torch::Tensor();
+        torch::manual_seed(11);
+        auto bias = attention->compute_bias(7, 7) + mask;
+        torch::Tensor out;
+        if (!reference) {
+            out = attention->forward(hidden, {}, bias);
+        } else {
+            auto heads = [&](const torch::Tensor& x) { return x.view({3, 7, 4, 8}).transpose(1, 2); };
+            auto q = heads(attention->q->forward(hidden)), k = heads(attention->k->forward(hidden)),
+                 v = heads(attention->v->forward(hidden));
+            auto probs = torch::softmax(torch::matmul(q, k.transpose(-1, -2)) + bias, -1);
+            auto seed = draw_dropout_seed();
+            auto keep = apply_dropout_mask(torch::ones_like(probs), seed, config.dropout_rate);
+            out = attention->o->forward(torch::matmul(probs * keep, v).transpose(1, 2).reshape({3, 7, 32}));
+        }
+        (out * grad_out).sum().backward();
+        return std::vector<torch::Tensor>{out.detach(), hidden.grad().clone(), bias_table.grad().clone(),
+                                          attention->q->weight.grad().clone(), attention->v->weight.grad().clone()};
+    };
+    auto fused = run(false);
+    auto reference = run(true);
+    const char* names[] = {"output", "input grad", "position bias grad", "q grad", "v grad"};
+    for (size_t i = 0; i < fused.size(); ++i)
+        QVERIFY2(torch::allclose(fused[i], reference[i], 1e-5, 1e-6), names[i]);
+    QVERIFY(fused[0].eq(0).sum().item<int64_t>() == 0);  // dropout acts on the maps, not the output
 }
 
 QTEST_GUILESS_MAIN(TestT5Model)
