@@ -1,6 +1,7 @@
 #include "ui/DataPage.h"
 
 #include "ui/Accessible.h"
+#include "ui/DownloadDialog.h"
 #include "ui/DatasetSplitModel.h"
 #include "ui/DatasetWorker.h"
 #include "ui/DialogueFilterProxy.h"
@@ -84,7 +85,11 @@ DataPage::DataPage(ModelRegistry* registry, QWidget* parent) : QWidget(parent), 
     pathRow->addWidget(m_pathCombo, 1);
     pathRow->addWidget(m_browseFolderButton);
     pathRow->addWidget(m_browseFileButton);
+    m_hubButton = new QPushButton(tr("Download from &Hub…"), this);
+    Accessible::describe(m_hubButton, "downloadDataButton", tr("Download a dataset from the Hub"),
+                         tr("Download a dataset (knkarthick/dialogsum, …) into the Hugging Face cache and load it"));
     pathRow->addWidget(m_loadButton);
+    pathRow->addWidget(m_hubButton);
     layout->addLayout(pathRow);
 
     // Errors in the window, never as a crash: the loader's message names file and line.
@@ -117,6 +122,7 @@ DataPage::DataPage(ModelRegistry* registry, QWidget* parent) : QWidget(parent), 
 
     connect(m_browseFolderButton, &QPushButton::clicked, this, &DataPage::browseFolder);
     connect(m_browseFileButton, &QPushButton::clicked, this, &DataPage::browseFile);
+    connect(m_hubButton, &QPushButton::clicked, this, &DataPage::downloadFromHub);
     connect(m_loadButton, &QPushButton::clicked, this, [this] { loadPath(m_pathCombo->currentText()); });
     connect(m_pathCombo->lineEdit(), &QLineEdit::returnPressed, this, [this] { loadPath(m_pathCombo->currentText()); });
     connect(m_pathCombo, qOverload<int>(&QComboBox::activated), this, [this](int index) { loadPath(m_pathCombo->itemText(index)); });
@@ -124,7 +130,8 @@ DataPage::DataPage(ModelRegistry* registry, QWidget* parent) : QWidget(parent), 
     setTabOrder(m_pathCombo, m_browseFolderButton);
     setTabOrder(m_browseFolderButton, m_browseFileButton);
     setTabOrder(m_browseFileButton, m_loadButton);
-    setTabOrder(m_loadButton, m_tabs);
+    setTabOrder(m_loadButton, m_hubButton);
+    setTabOrder(m_hubButton, m_tabs);
 
     QSettings settings;
     const QStringList recent = settings.value(recentKey()).toStringList();
@@ -356,6 +363,13 @@ void DataPage::browseFile() {
     if (file.isEmpty()) return;
     m_pathCombo->setCurrentText(file);
     loadPath(file);
+}
+
+void DataPage::downloadFromHub() {
+    auto* dialog = new DownloadDialog(DownloadDialog::Kind::Dataset, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &DownloadDialog::downloaded, this, [this](const QString& folder) { loadPath(folder); });
+    dialog->open();
 }
 
 void DataPage::loadPath(const QString& path) {

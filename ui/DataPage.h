@@ -59,6 +59,7 @@ signals:
 private slots:
     void browseFolder();
     void browseFile();
+    void downloadFromHub();
     void onLoaded(int requestId, const DatasetSnapshot& snapshot);
     void onLoadFailed(int requestId, const QString& path, const QString& message);
     void onStatisticsReady(const LengthStatisticsResult& result);
@@ -92,6 +93,7 @@ private:
     QPushButton* m_browseFolderButton = nullptr;
     QPushButton* m_browseFileButton = nullptr;
     QPushButton* m_loadButton = nullptr;
+    QPushButton* m_hubButton = nullptr;
     QFrame* m_errorFrame = nullptr;
     QLabel* m_errorLabel = nullptr;
     QLabel* m_statusLabel = nullptr;

@@ -1,6 +1,7 @@
 #include "ui/ModelsPage.h"
 
 #include "ui/Accessible.h"
+#include "ui/DownloadDialog.h"
 #include "ui/ModelRegistry.h"
 
 #include <QComboBox>
@@ -57,7 +58,11 @@ ModelsPage::ModelsPage(ModelRegistry* registry, QWidget* parent) : QWidget(paren
     pathRow->addWidget(pathLabel);
     pathRow->addWidget(m_pathEdit, 1);
     pathRow->addWidget(m_browseButton);
+    m_hubButton = new QPushButton(tr("Download from &Hub…"), this);
+    Accessible::describe(m_hubButton, "downloadModelButton", tr("Download a model from the Hub"),
+                         tr("Download a model (google/flan-t5-base, …) into the Hugging Face cache and register it"));
     pathRow->addWidget(m_registerButton);
+    pathRow->addWidget(m_hubButton);
     layout->addLayout(pathRow);
 
     m_errorFrame = new QFrame(this);
@@ -125,6 +130,7 @@ ModelsPage::ModelsPage(ModelRegistry* registry, QWidget* parent) : QWidget(paren
     connect(m_registerButton, &QPushButton::clicked, this, [this] { registerFolder(m_pathEdit->text()); });
     connect(m_pathEdit, &QLineEdit::returnPressed, this, [this] { registerFolder(m_pathEdit->text()); });
     connect(m_browseButton, &QPushButton::clicked, this, &ModelsPage::browse);
+    connect(m_hubButton, &QPushButton::clicked, this, &ModelsPage::downloadFromHub);
     connect(m_recheckButton, &QPushButton::clicked, this, &ModelsPage::recheckSelected);
     connect(m_removeButton, &QPushButton::clicked, this, &ModelsPage::removeSelected);
     connect(m_registry, &ModelRegistry::registrationFailed, this, &ModelsPage::onRegistrationFailed);
@@ -138,7 +144,8 @@ ModelsPage::ModelsPage(ModelRegistry* registry, QWidget* parent) : QWidget(paren
 
     setTabOrder(m_pathEdit, m_browseButton);
     setTabOrder(m_browseButton, m_registerButton);
-    setTabOrder(m_registerButton, m_view);
+    setTabOrder(m_registerButton, m_hubButton);
+    setTabOrder(m_hubButton, m_view);
     setTabOrder(m_view, m_recheckButton);
     setTabOrder(m_recheckButton, m_removeButton);
     setTabOrder(m_removeButton, m_baseCombo);
@@ -161,6 +168,16 @@ void ModelsPage::browse() {
     if (dir.isEmpty()) return;
     m_pathEdit->setText(dir);
     registerFolder(dir);
+}
+
+void ModelsPage::downloadFromHub() {
+    auto* dialog = new DownloadDialog(DownloadDialog::Kind::Model, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &DownloadDialog::downloaded, this, [this](const QString& folder) {
+        m_pathEdit->setText(folder);
+        if (m_registry->rowOfPath(folder) < 0) registerFolder(folder);
+    });
+    dialog->open();
 }
 
 void ModelsPage::showError(const QString& message) {

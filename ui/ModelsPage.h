@@ -34,6 +34,7 @@ private slots:
     void removeSelected();
     void recheckSelected();
     void chooseAdapterBase(int comboIndex);
+    void downloadFromHub();
 
 private:
     int selectedRow() const;
@@ -44,6 +45,7 @@ private:
     QLineEdit* m_pathEdit = nullptr;
     QPushButton* m_browseButton = nullptr;
     QPushButton* m_registerButton = nullptr;
+    QPushButton* m_hubButton = nullptr;
     QFrame* m_errorFrame = nullptr;
     QLabel* m_errorLabel = nullptr;
     QTableView* m_view = nullptr;

@@ -4,6 +4,7 @@
 // machine, threads, BLAS and per-measurement details.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
+#include "app/cli/model_options.h"
 #include "engine/bench.h"
 #include "engine/bench_train.h"
 #include "engine/system_info.h"
@@ -183,7 +184,8 @@ void add_bench_command(CLI::App& app) {
         "bench",
         "Measure the machine's fp32 matmul peak, greedy (batch 8) and beam-4 (batch 1) generation of exactly 64 new "
         "tokens, and ROUGE with bootstrap intervals; the median of --repeats runs after a warm-up.");
-    CLI::Option* model = cmd->add_option("--model", options->model_dir, "A model folder to measure");
+    CLI::Option* model = cmd->add_option("--model", options->model_dir, "A model folder to measure, or a Hub id")
+                              ->transform(hub_folder(hub::RepoType::Model));
     CLI::Option* config = cmd->add_option("--config", options->config_name,
                                           "Random weights of a published configuration: flan-t5-small (default) or flan-t5-base");
     model->excludes(config);

@@ -5,6 +5,7 @@
 //     {"id", "dialogue", "text" (the prompt applied), "references": [...], "topic", "topics": [...]},
 //   the input format other subcommands read.
 #include "app/cli/commands.h"
+#include "app/cli/model_options.h"
 #include "engine/dialogsum.h"
 #include "engine/prompt.h"
 #include "engine/tokenizer.h"
@@ -218,8 +219,10 @@ void add_data_command(CLI::App& app) {
 
     cmd->add_option("--data", options->data_path,
                     "A folder (train.csv/validation.csv/test.csv, or dialogsum.train/dev/test.jsonl, or Python dict "
-                    "lines) or a single file; a file's split comes from its name unless --split is given.")
-        ->required();
+                    "lines) or a single file; a file's split comes from its name unless --split is given; or a Hub "
+                    "dataset id such as knkarthick/dialogsum (from the Hugging Face cache).")
+        ->required()
+        ->transform(hub_folder(hub::RepoType::Dataset));
     cmd->add_option("--split", options->split, "Only this split: train, validation (or dev, val), test.")
         ->check([](const std::string& value) -> std::string {
             return parse_split(value) ? std::string() : "unknown split \"" + value + "\" (train, validation, test)";
@@ -250,8 +253,9 @@ void add_data_command(CLI::App& app) {
     cmd->add_option("--model", options->model_dir,
                     "Measure lengths in this model's T5 tokens (its spiece.model; </s> counted, as HF's tokenizer does) "
                     "instead of whitespace words, so \"over the limit\" is the share --max-source-length and "
-                    "--max-target-length truncate.")
-        ->excludes(export_option);
+                    "--max-target-length truncate. A folder or a Hub id.")
+        ->excludes(export_option)
+        ->transform(hub_folder(hub::RepoType::Model));
 
     cmd->callback([options, cmd, export_option] {
         const PromptTemplate prompt = resolve_prompt(options->prompt);

@@ -1,6 +1,7 @@
 // sumlab-cli info --model DIR: the model's config summary, parameter count and file format as JSON.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
+#include "app/cli/model_options.h"
 #include "models/checkpoint.h"
 #include "models/file_util.h"
 
@@ -11,7 +12,7 @@ namespace sumlab::cli {
 void add_info_command(CLI::App& app) {
     auto* cmd = app.add_subcommand("info", "Describe a model folder (config, parameter count, file format) as JSON");
     auto dir = std::make_shared<std::string>();
-    cmd->add_option("--model", *dir, "Model folder")->required();
+    cmd->add_option("--model", *dir, "Model folder, or a Hub id (org/name[@revision])")->required()->transform(hub_folder(hub::RepoType::Model));
     cmd->callback([dir] {
         LoadedModel m = load_model(*dir);
         const T5Config& c = m.config;

@@ -2,6 +2,7 @@
 // (PEFT's merge_and_unload + save_pretrained), tokenizer files included.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
+#include "app/cli/model_options.h"
 #include "models/checkpoint.h"
 #include "models/errors.h"
 #include "models/file_util.h"
@@ -17,8 +18,8 @@ void add_merge_command(CLI::App& app) {
         std::string model, adapter, output;
     };
     auto o = std::make_shared<Opts>();
-    cmd->add_option("--model", o->model, "Base model folder")->required();
-    cmd->add_option("--adapter", o->adapter, "PEFT adapter folder")->required();
+    cmd->add_option("--model", o->model, "Base model folder, or a Hub id")->required()->transform(hub_folder(hub::RepoType::Model));
+    cmd->add_option("--adapter", o->adapter, "PEFT adapter folder, or a Hub id")->required()->transform(hub_folder(hub::RepoType::Model));
     cmd->add_option("--output", o->output, "Folder for the merged model")->required();
     cmd->callback([o] {
         LoadedModel m = load_model(o->model);

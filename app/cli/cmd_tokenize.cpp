@@ -1,6 +1,7 @@
 // sumlab-cli tokenize --model DIR --input IN.jsonl: {"id", "text"} lines -> {"id", "input_ids"} lines.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
+#include "app/cli/model_options.h"
 #include "engine/jsonl.h"
 #include "engine/tokenizer.h"
 
@@ -16,7 +17,7 @@ void add_tokenize_command(CLI::App& app) {
         bool pieces = false, no_eos = false;
     };
     auto o = std::make_shared<Opts>();
-    cmd->add_option("--model", o->model, "Model folder holding spiece.model")->required();
+    cmd->add_option("--model", o->model, "Model folder holding spiece.model, or a Hub id")->required()->transform(hub_folder(hub::RepoType::Model));
     cmd->add_option("--input", o->input, "JSON lines {\"id\":…, \"text\":…} (- for standard input)");
     cmd->add_option("--max-length", o->max_length, "Truncate to this many ids, keeping </s> (0 = no limit)")->check(CLI::NonNegativeNumber);
     cmd->add_flag("--pieces", o->pieces, "Also print the SentencePiece pieces");

@@ -1,13 +1,88 @@
 #include "app/cli/model_options.h"
 
 #include "app/cli/cli_common.h"
+#include "engine/hub/hub_resolve.h"
 #include "models/lora.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
 
 namespace sumlab::cli {
 
+namespace {
+std::string megabytes(int64_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(bytes) / 1e6);
+    return buf;
+}
+
+std::string mm_ss(double seconds) {
+    if (!(seconds >= 0) || seconds > 1e7) return "--:--";
+    const auto total = static_cast<long long>(seconds + 0.5);
+    char buf[32];
+    if (total >= 3600) std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", total / 3600, total / 60 % 60, total % 60);
+    else std::snprintf(buf, sizeof buf, "%02lld:%02lld", total / 60, total % 60);
+    return buf;
+}
+}  // namespace
+
+CLI::Validator hub_folder(hub::RepoType type) {
+    return CLI::Validator(
+        [type](std::string& value) {
+            if (!hub::looks_like_hub_id(value)) return std::string();  // a path: checked where it is used
+            HubProgressBar bar;
+            try {
+                value = hub::resolve_model_or_dataset(value, type, std::ref(bar));
+            } catch (...) {
+                bar.finish();
+                throw;
+            }
+            bar.finish();
+            return std::string();
+        },
+        type == hub::RepoType::Model ? "DIR|ORG/NAME[@REV]" : "PATH|ORG/NAME[@REV]", "HubFolder");
+}
+
+HubProgressBar::HubProgressBar(bool enabled) : enabled_(enabled), is_tty_(::isatty(2) != 0) {}
+
+void HubProgressBar::operator()(const hub::DownloadProgress& p) {
+    if (!enabled_ || p.files_total == 0) return;
+    if (!is_tty_) {
+        if (p.files_done > files_reported_) {
+            files_reported_ = p.files_done;
+            std::cerr << "download: " << p.files_done << "/" << p.files_total << " files, " << megabytes(p.bytes_done) << "/"
+                      << megabytes(p.bytes_total) << " MB\n";
+        }
+        return;
+    }
+    const int width = 20;
+    const double fraction = p.bytes_total > 0 ? static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 0.0;
+    const int filled = static_cast<int>(fraction * width + 0.5);
+    std::string bar(static_cast<size_t>(std::clamp(filled, 0, width)), '#');
+    bar.resize(width, '.');
+    char pct[8];
+    std::snprintf(pct, sizeof pct, "%3d%%", static_cast<int>(fraction * 100 + 0.5));
+    std::cerr << "\rdownload: [" << bar << "] " << pct << "  " << megabytes(p.bytes_done) << "/" << megabytes(p.bytes_total)
+              << " MB  " << megabytes(static_cast<int64_t>(p.bytes_per_second)) << " MB/s  ETA " << mm_ss(p.eta_seconds) << "  "
+              << p.file << "\033[K" << std::flush;
+    drawn_ = true;
+}
+
+void HubProgressBar::finish() {
+    if (drawn_) std::cerr << "\n";
+    drawn_ = false;
+}
+
 void ModelOptions::add_to(CLI::App& cmd, bool with_target_length) {
-    cmd.add_option("--model", model, "Model folder (config.json, spiece.model, model.safetensors or pytorch_model.bin)")->required();
-    cmd.add_option("--adapter", adapter, "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) to apply");
+    cmd.add_option("--model", model,
+                   "Model folder (config.json, spiece.model, model.safetensors or pytorch_model.bin), or a Hugging Face Hub id "
+                   "(google/flan-t5-small, org/name@revision) taken from the Hub's cache")
+        ->required()
+        ->transform(hub_folder(hub::RepoType::Model));
+    cmd.add_option("--adapter", adapter, "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) to apply, or a Hub id")
+        ->transform(hub_folder(hub::RepoType::Model));
     cmd.add_option("--device", device, "cpu, cuda or cuda:N (default cpu)");
     cmd.add_option("--max-source-length", max_source_length, "Truncate sources to this many tokens, keeping </s> (default 512)")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));

@@ -2,6 +2,7 @@
 // source/target lengths. Names follow Hugging Face (max_new_tokens -> --max-new-tokens).
 #pragma once
 
+#include "engine/hub/hub_client.h"
 #include "models/checkpoint.h"
 #include "models/t5/t5_config.h"
 
@@ -11,6 +12,27 @@
 #include <string>
 
 namespace sumlab::cli {
+
+// A CLI11 transform for options that take a model or data folder: a value that is not an existing path but
+// reads as a Hub id ("google/flan-t5-small", "org/name@revision") becomes its snapshot folder in the Hugging
+// Face cache, downloaded first when missing (hub::resolve_model_or_dataset; HF_HUB_OFFLINE=1: cache only).
+CLI::Validator hub_folder(hub::RepoType type);
+
+// "download: [########............]  41%  12.3/30.0 MB  5.1 MB/s  ETA 00:04  model.safetensors" on standard
+// error, redrawn in place on a terminal; elsewhere one line per finished file.
+class HubProgressBar {
+public:
+    explicit HubProgressBar(bool enabled = true);
+    void operator()(const hub::DownloadProgress& p);
+    // Ends the line of the bar (call once the download returned or failed).
+    void finish();
+
+private:
+    bool enabled_;
+    bool is_tty_;
+    bool drawn_ = false;
+    int64_t files_reported_ = 0;
+};
 
 struct ModelOptions {
     std::string model;
