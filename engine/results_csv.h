@@ -3,8 +3,10 @@
 //     ,human_baseline_summaries,original_model_summaries,instruct_model_summaries,peft_model_summaries
 //     0,"#Person1# ...","...","...","..."
 // Accepted columns: an optional leading index column (empty header or "Unnamed: 0", as pandas writes and
-// re-reads it), optional `id` and `dialogue`, the required `human_baseline_summaries`, and any number of
-// `<name>_summaries` columns, each one system named <name>, in column order. Anything else is an error,
+// re-reads it), optional `id` and `dialogue`, the required `human_baseline_summaries`, optional further
+// references `human_baseline_summaries_2`, `_3`, ... (numbered without gaps; DialogSum's test split has three
+// per dialogue, an empty cell means that row has fewer), and any number of `<name>_summaries` columns, each
+// one system named <name>, in column order. Anything else is an error,
 // so a misspelt system column is reported instead of silently ignored.
 // score_results() turns a table into the lab's comparison: each system against the human summaries and
 // the paired-bootstrap deltas between systems, for the CLI table and the GUI's comparison view alike.
@@ -27,13 +29,22 @@ struct SystemSummaries {
     std::vector<std::string> summaries;  // one per row
 };
 
+// "human_baseline_summaries_<number>" of the reference with 0-based index `index` >= 1.
+std::string extra_reference_column(size_t index);
+
 struct ResultsTable {
     std::vector<std::string> ids;        // empty when the file has no `id` column
     std::vector<std::string> dialogues;  // empty when the file has no `dialogue` column
-    std::vector<std::string> human_baseline;
+    std::vector<std::string> human_baseline;  // the first reference of each row
+    // human_baseline_summaries_2, _3, ...: more_references[k][row] is reference k + 2 of the row ("" = none).
+    std::vector<std::vector<std::string>> more_references;
     std::vector<SystemSummaries> systems;  // in column order
 
     size_t size() const { return human_baseline.size(); }
+    // The row's non-empty references, the first one first.
+    std::vector<std::string> references(size_t row) const;
+    // Most references any row has.
+    size_t max_references() const;
 };
 
 // Reads and validates a results CSV. Throws FileError when it cannot be read and DataError naming the file
@@ -43,7 +54,7 @@ ResultsTable read_results_csv(const std::string& path);
 ResultsTable parse_results_csv(std::string_view text, const std::string& path);
 
 // Formats the table the way pandas' DataFrame.to_csv() writes the lab's file: a leading unnamed index
-// column 0..n-1, then id, dialogue (when present), human_baseline_summaries and the systems.
+// column 0..n-1, then id, dialogue (when present), human_baseline_summaries (and _2, _3, ...) and the systems.
 // Throws std::invalid_argument when the columns have different lengths.
 std::string format_results_csv(const ResultsTable& table);
 
@@ -73,7 +84,14 @@ struct ResultsScores {
     BootstrapOptions bootstrap;                  // resamples == 0: no intervals were computed
 };
 
+// Which references a system is scored against.
+enum class ReferenceMode {
+    first,  // human_baseline_summaries only: RougeScorer::score (the lab's numbers)
+    all,    // every non-empty reference of the row: RougeScorer::score_multi (best reference per ROUGE type)
+};
+
 // Scores every system of `table` and compares every pair; `bootstrap.resamples` may be 0 (no intervals).
-ResultsScores score_results(const ResultsTable& table, Stemming stemming, const BootstrapOptions& bootstrap);
+ResultsScores score_results(const ResultsTable& table, Stemming stemming, const BootstrapOptions& bootstrap,
+                            ReferenceMode references = ReferenceMode::first);
 
 }  // namespace sumlab

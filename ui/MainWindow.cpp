@@ -1,9 +1,13 @@
 #include "ui/MainWindow.h"
 
 #include "ui/AboutDialog.h"
+#include "ui/ComparePage.h"
 #include "ui/DataPage.h"
+#include "ui/EvaluatePage.h"
+#include "ui/LabGuide.h"
 #include "ui/ModelRegistry.h"
 #include "ui/ModelsPage.h"
+#include "ui/RatingPage.h"
 #include "ui/RunsPage.h"
 #include "ui/TrainPage.h"
 
@@ -31,31 +35,37 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     m_modelsPage = new ModelsPage(m_registry);
     m_trainPage = new TrainPage(m_registry);
     m_runsPage = new RunsPage;
+    m_comparePage = new ComparePage(m_registry);
+    m_evaluatePage = new EvaluatePage(m_registry);
+    m_ratingPage = new RatingPage;
+    m_labGuide = new LabGuide(this);
+    addDockWidget(Qt::RightDockWidgetArea, m_labGuide);
+    m_labGuide->hide();  // F1 shows it; restoreState() brings back the user's choice
 
     auto* central = new QWidget(this);
     auto* layout = new QHBoxLayout(central);
     m_sidebar = new QListWidget(central);
     m_sidebar->setObjectName("sidebar");
     m_sidebar->setAccessibleName(tr("Pages"));
-    m_sidebar->setToolTip(tr("Switch pages (Ctrl+1 to Ctrl+4)"));
+    m_sidebar->setToolTip(tr("Switch pages (Ctrl+1 to Ctrl+%1)").arg(int(PageCount)));
     m_sidebar->setIconSize(QSize(24, 24));
     m_sidebar->setSpacing(2);
     m_pages = new QStackedWidget(central);
     m_pages->setObjectName("pages");
-    const struct {
-        QString name;
-        QStyle::StandardPixmap icon;
-        QString tip;
-        QWidget* page;
-    } pages[] = {
-        {tr("Data"), QStyle::SP_FileDialogDetailedView, tr("DialogSum splits, dialogues and length distributions (Ctrl+1)"), m_dataPage},
-        {tr("Models"), QStyle::SP_DirIcon, tr("Registered models and LoRA adapters (Ctrl+2)"), m_modelsPage},
-        {tr("Train"), QStyle::SP_MediaPlay, tr("Set up and run fine-tuning (Ctrl+3)"), m_trainPage},
-        {tr("Runs"), QStyle::SP_FileDialogContentsView, tr("Runs in the workspace: curves, comparison, resume (Ctrl+4)"), m_runsPage},
+    m_pageEntries = {
+        {tr("Data"), tr("&Data"), QStyle::SP_FileDialogDetailedView, tr("DialogSum splits, dialogues and length distributions"), m_dataPage},
+        {tr("Models"), tr("&Models"), QStyle::SP_DirIcon, tr("Registered models and LoRA adapters"), m_modelsPage},
+        {tr("Train"), tr("&Train"), QStyle::SP_MediaPlay, tr("Set up and run fine-tuning"), m_trainPage},
+        {tr("Runs"), tr("&Runs"), QStyle::SP_FileDialogContentsView, tr("Runs in the workspace: curves, comparison, resume"), m_runsPage},
+        {tr("Compare"), tr("&Compare"), QStyle::SP_FileDialogListView, tr("One dialogue summarised by several systems side by side"), m_comparePage},
+        {tr("Evaluate"), tr("&Evaluate"), QStyle::SP_FileDialogInfoView, tr("ROUGE of several systems on a split, with confidence intervals and deltas"), m_evaluatePage},
+        {tr("Rate"), tr("R&ate"), QStyle::SP_DialogYesButton, tr("Blind side-by-side rating of two systems' summaries, merged over raters"), m_ratingPage},
     };
-    for (const auto& p : pages) {
-        auto* item = new QListWidgetItem(style()->standardIcon(p.icon), p.name, m_sidebar);
-        item->setToolTip(p.tip);
+    Q_ASSERT(m_pageEntries.size() == PageCount);
+    for (int i = 0; i < m_pageEntries.size(); ++i) {
+        const PageEntry& p = m_pageEntries[i];
+        auto* item = new QListWidgetItem(style()->standardIcon(static_cast<QStyle::StandardPixmap>(p.icon)), p.name, m_sidebar);
+        item->setToolTip(tr("%1 (Ctrl+%2)").arg(p.toolTip).arg(i + 1));
         item->setData(Qt::AccessibleTextRole, p.name);
         m_pages->addWidget(p.page);
     }
@@ -88,6 +98,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_modelsPage, &ModelsPage::statusMessage, this, showMessage);
     connect(m_trainPage, &TrainPage::statusMessage, this, showMessage);
     connect(m_runsPage, &RunsPage::statusMessage, this, showMessage);
+    connect(m_comparePage, &ComparePage::statusMessage, this, showMessage);
+    connect(m_evaluatePage, &EvaluatePage::statusMessage, this, showMessage);
+    connect(m_dataPage, &DataPage::datasetLoaded, this, [this](const QString& path) {
+        m_comparePage->setDataset(m_dataPage->dataset());
+        m_evaluatePage->setDataPath(path);
+    });
+    connect(m_evaluatePage, &EvaluatePage::exampleRequested, this, [this](const CompareExample& example) {
+        showPage(ComparePageIndex);
+        m_comparePage->showExample(example);
+    });
     connect(m_dataPage, &DataPage::datasetLoaded, m_trainPage, &TrainPage::setDatasetInfo);
     connect(m_runsPage, &RunsPage::workspaceChanged, m_trainPage, &TrainPage::setWorkspace);
     m_trainPage->setWorkspace(m_runsPage->workspace());
@@ -105,6 +125,18 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
         showPage(TrainPageIndex);
         m_trainPage->rerun(dir);
     });
+    connect(m_ratingPage, &RatingPage::statusMessage, this, showMessage);
+    // The Lab guide ticks its steps from what the pages produce, and opens them.
+    m_labGuide->watchRegistry(m_registry);
+    connect(m_dataPage, &DataPage::datasetLoaded, m_labGuide, &LabGuide::onDatasetLoaded);
+    connect(m_trainPage, &TrainPage::runEnded, m_labGuide, &LabGuide::onRunEnded);
+    connect(m_comparePage, &ComparePage::generationFinished, m_labGuide, [this](bool stopped) {
+        if (!stopped) m_labGuide->onCompared();
+    });
+    connect(m_evaluatePage, &EvaluatePage::scoresReady, m_labGuide, [this] { m_labGuide->onResultsCsv(m_evaluatePage->resultsPath()); });
+    connect(m_ratingPage, &RatingPage::resultsOpened, m_labGuide, &LabGuide::onResultsCsv);
+    connect(m_ratingPage, &RatingPage::ratingSaved, m_labGuide, &LabGuide::onRatingSaved);
+    connect(m_labGuide, &LabGuide::openStepRequested, this, [this](LabGuide::Step step) { openLabStep(step); });
 
     m_registry->restore();
     QSettings settings;
@@ -125,14 +157,21 @@ void MainWindow::buildMenus() {
     quit->setObjectName("quitAction");
 
     QMenu* view = menuBar()->addMenu(tr("&View"));
-    const QString names[] = {tr("&Data"), tr("&Models"), tr("&Train"), tr("&Runs")};
-    for (int i = 0; i < PageCount; ++i) {
-        QAction* a = view->addAction(names[i], this, [this, i] { showPage(i); });
+    for (int i = 0; i < m_pageEntries.size(); ++i) {
+        QAction* a = view->addAction(m_pageEntries[i].menuText, this, [this, i] { showPage(i); });
         a->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
         a->setShortcutContext(Qt::ApplicationShortcut);
         a->setObjectName(QStringLiteral("showPageAction%1").arg(i + 1));
         addAction(a);
     }
+    view->addSeparator();
+    QAction* guide = m_labGuide->toggleViewAction();
+    guide->setText(tr("&Lab Guide"));
+    guide->setShortcut(QKeySequence(Qt::Key_F1));
+    guide->setShortcutContext(Qt::ApplicationShortcut);
+    guide->setObjectName("labGuideAction");
+    view->addAction(guide);
+    addAction(guide);
 
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* about = help->addAction(tr("&About SumLab"), this, &MainWindow::showAbout);
@@ -171,6 +210,32 @@ void MainWindow::saveSettings() const {
     settings.setValue(QStringLiteral("window/page"), currentPage());
     m_dataPage->saveSettings();
     m_trainPage->saveSettings();
+    m_ratingPage->saveSettings();
+}
+
+void MainWindow::openLabStep(int step) {
+    switch (static_cast<LabGuide::Step>(step)) {
+        case LabGuide::LoadData: showPage(DataPageIndex); break;
+        case LabGuide::ZeroShot:
+            // Zero-shot needs a registered model first; then the Compare page generates with it.
+            showPage(m_registry->readyEntries(ModelKind::Model).isEmpty() ? ModelsPageIndex : ComparePageIndex);
+            break;
+        case LabGuide::FullFineTune:
+        case LabGuide::TrainLora:
+            showPage(TrainPageIndex);
+            if (const int preset = LabGuide::presetFor(static_cast<LabGuide::Step>(step)); preset >= 0 && !m_trainPage->isTraining())
+                m_trainPage->applyPreset(preset);
+            break;
+        case LabGuide::Compare: showPage(ComparePageIndex); break;
+        case LabGuide::Evaluate: showPage(EvaluatePageIndex); break;
+        case LabGuide::Rate:
+            // The results CSV the Evaluate page wrote is the natural one to rate.
+            if (m_ratingPage->resultsPath().isEmpty() && !m_evaluatePage->resultsPath().isEmpty())
+                m_ratingPage->openResults(m_evaluatePage->resultsPath());
+            showPage(RatePageIndex);
+            break;
+        case LabGuide::StepCount: break;
+    }
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

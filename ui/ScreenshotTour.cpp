@@ -1,7 +1,11 @@
 #include "ui/ScreenshotTour.h"
 
 #include "ui/AboutDialog.h"
+#include "ui/ComparePage.h"
 #include "ui/DataPage.h"
+#include "ui/EvaluatePage.h"
+#include "ui/GenerationSettingsWidget.h"
+#include "ui/SystemPicker.h"
 #include "ui/LengthStatistics.h"
 #include "ui/MainWindow.h"
 #include "ui/ModelRegistry.h"
@@ -11,6 +15,8 @@
 #include "ui/TrainPage.h"
 
 #include <QAbstractItemView>
+#include <QComboBox>
+#include <QSpinBox>
 #include <QApplication>
 #include <QDir>
 #include <QItemSelectionModel>
@@ -121,5 +127,84 @@ void ScreenshotTour::takePictures() {
     about.show();
     ok = ok && save(&about, QStringLiteral("about.png"), &error);
     about.close();
-    emit done(ok, ok ? tr("Screenshots written to %1").arg(m_folder) : error);
+    m_ok = ok;
+    m_error = error;
+    takeComparePicture();
+}
+
+void ScreenshotTour::takeComparePicture() {
+    ComparePage* compare = m_window->comparePage();
+    const DatasetSnapshot& dataset = m_window->dataPage()->dataset();
+    const SplitSnapshot* test = dataset.find(QStringLiteral("test"));
+    if (!m_ok || !test || test->dialogues.isEmpty() || compare->systemPicker()->systems().isEmpty()) {
+        m_skipped << QStringLiteral("compare.png");
+        takeEvaluatePicture();
+        return;
+    }
+    m_window->showPage(MainWindow::ComparePageIndex);
+    // The lab's example: test dialogue 200.
+    compare->selectExample(test->name, test->dialogues.size() > 200 ? 200 : 0);
+    GenerationSettings settings = compare->generationSettings()->settings();
+    settings.maxNewTokens = 60;
+    compare->generationSettings()->setSettings(settings);
+    connect(compare, &ComparePage::generationFinished, this, [this] {
+        QString error;
+        if (!save(m_window, QStringLiteral("compare.png"), &error)) {
+            m_ok = false;
+            m_error = error;
+        }
+        takeEvaluatePicture();
+    }, Qt::SingleShotConnection);
+    if (!compare->generate()) {
+        disconnect(compare, &ComparePage::generationFinished, this, nullptr);
+        m_skipped << QStringLiteral("compare.png");
+        takeEvaluatePicture();
+    }
+}
+
+void ScreenshotTour::takeEvaluatePicture() {
+    EvaluatePage* evaluate = m_window->evaluatePage();
+    if (!m_ok || m_window->dataPage()->loadedPath().isEmpty() || evaluate->systemPicker()->systems().isEmpty() || !m_resultsDir.isValid()) {
+        m_skipped << QStringLiteral("evaluate.png");
+        finish();
+        return;
+    }
+    m_window->showPage(MainWindow::EvaluatePageIndex);
+    evaluate->setDataPath(m_window->dataPage()->loadedPath());
+    evaluate->setOutputPath(QDir(m_resultsDir.path()).filePath(QStringLiteral("dialogue-summary-training-results.csv")));
+    if (auto* selection = evaluate->findChild<QComboBox*>(QStringLiteral("evaluateSelectionCombo"))) selection->setCurrentIndex(1);
+    if (auto* count = evaluate->findChild<QSpinBox*>(QStringLiteral("evaluateCountSpin"))) count->setValue(30);
+    GenerationSettings settings = evaluate->generationSettings()->settings();
+    settings.maxNewTokens = 60;
+    evaluate->generationSettings()->setSettings(settings);
+    connect(evaluate, &EvaluatePage::scoresReady, this, [this, evaluate] {
+        QString error;
+        if (auto* view = evaluate->findChild<QAbstractItemView*>(QStringLiteral("evaluateScoreView")); view && view->model()->rowCount() > 0)
+            view->setCurrentIndex(view->model()->index(0, 0));
+        if (!save(m_window, QStringLiteral("evaluate.png"), &error)) {
+            m_ok = false;
+            m_error = error;
+        }
+        finish();
+    }, Qt::SingleShotConnection);
+    connect(evaluate, &EvaluatePage::evaluationFinished, this, [this, evaluate](bool stopped, int failed) {
+        if (stopped || failed > 0) {
+            disconnect(evaluate, &EvaluatePage::scoresReady, this, nullptr);
+            m_ok = false;
+            m_error = tr("The evaluation for the screenshot failed: %1").arg(evaluate->statusText());
+            finish();
+        }
+    }, Qt::SingleShotConnection);
+    if (!evaluate->startEvaluation()) {
+        disconnect(evaluate, nullptr, this, nullptr);
+        m_skipped << QStringLiteral("evaluate.png");
+        finish();
+    }
+}
+
+void ScreenshotTour::finish() {
+    QString message = m_ok ? tr("Screenshots written to %1").arg(m_folder) : m_error;
+    if (m_ok && !m_skipped.isEmpty())
+        message += tr(" (skipped %1: no test split or no registered model)").arg(m_skipped.join(QStringLiteral(", ")));
+    emit done(m_ok, message);
 }

@@ -1,10 +1,14 @@
 // ScreenshotTour: `sumlab --screenshot DIR` -- waits until the window has loaded what its settings name
 // (dataset, models, runs), optionally trains once from the Train page, then saves a PNG of every page
 // (QWidget::grab, so no screen grabber is needed) and quits. For the documentation's screenshots.
+// Compare and Evaluate are shown with real output: the registered systems summarise test dialogue 200 (or the
+// first), then evaluate the first test examples into a results CSV in a temporary folder; without a dataset
+// or a registered model those two pictures are skipped (the message says so).
 #pragma once
 
 #include <QObject>
 #include <QString>
+#include <QTemporaryDir>
 
 class MainWindow;
 class QTimer;
@@ -25,6 +29,9 @@ private:
     bool isSettled() const;
     void poll();
     void takePictures();
+    void takeComparePicture();
+    void takeEvaluatePicture();
+    void finish();
     bool save(QWidget* widget, const QString& name, QString* error);
 
     MainWindow* m_window = nullptr;
@@ -34,4 +41,8 @@ private:
     bool m_trainingDone = false;
     QTimer* m_timer = nullptr;
     int m_polls = 0;
+    bool m_ok = true;
+    QString m_error;
+    QStringList m_skipped;
+    QTemporaryDir m_resultsDir;
 };

@@ -54,6 +54,8 @@ private slots:
     void missingFile();
     void formatRejectsInconsistentTables();
     void scoreResults();
+    void multipleReferences();
+    void scoreMultipleReferences();
 };
 
 void TestResultsCsv::labLayout() {
@@ -147,7 +149,8 @@ void TestResultsCsv::badInput_data() {
     QTest::addColumn<bool>("exact");
 
     const QString unexpected = QStringLiteral(
-        "(expected human_baseline_summaries, <system>_summaries, id, dialogue, or a leading index column)");
+        "(expected human_baseline_summaries, human_baseline_summaries_2.., <system>_summaries, id, dialogue, or a leading "
+        "index column)");
     QTest::addRow("missing human column") << QByteArray(",original_model_summaries\n0,a\n") << "bad.csv:1: "
                                           << R"(missing column "human_baseline_summaries")" << true;
     QTest::addRow("no system column") << QByteArray("human_baseline_summaries,id\nh,1\n") << "bad.csv:1: "
@@ -158,6 +161,13 @@ void TestResultsCsv::badInput_data() {
                                  << R"(unexpected column "_summaries" )" + unexpected << true;
     QTest::addRow("unnamed column not first") << QByteArray("human_baseline_summaries,,a_summaries\nh,0,p\n")
                                               << "bad.csv:1: " << R"(unexpected column "" )" + unexpected << true;
+    QTest::addRow("reference 3 without 2") << QByteArray("human_baseline_summaries,human_baseline_summaries_3,a_summaries\nh,h3,p\n")
+                                           << "bad.csv:1: "
+                                           << R"(column "human_baseline_summaries_3" without "human_baseline_summaries_2" )"
+                                              "(references are numbered from 2 without gaps)"
+                                           << true;
+    QTest::addRow("reference numbered 1") << QByteArray("human_baseline_summaries,human_baseline_summaries_1,a_summaries\nh,h1,p\n")
+                                          << "bad.csv:1: " << R"(unexpected column "human_baseline_summaries_1" )" + unexpected << true;
     QTest::addRow("header only") << QByteArray("human_baseline_summaries,a_summaries\n") << "bad.csv: "
                                  << "no data rows" << true;
     // Duplicated names are rejected (by engine/csv or here); the message names the column.
@@ -252,6 +262,47 @@ void TestResultsCsv::scoreResults() {
     QCOMPARE(boot.comparisons[2].deltas.rouge2.fmeasure.ci.low, deltas.rouge2.fmeasure.ci.low);
     QCOMPARE(boot.comparisons[2].deltas.rouge2.fmeasure.p_value, deltas.rouge2.fmeasure.p_value);
     QVERIFY(boot.comparisons[0].deltas.rouge1.fmeasure.delta < 0);
+}
+
+void TestResultsCsv::multipleReferences() {
+    // DialogSum's JSON Lines test split has three references per dialogue; they survive a round trip.
+    const std::string text =
+        ",id,human_baseline_summaries,human_baseline_summaries_2,human_baseline_summaries_3,peft_model_summaries\n"
+        "0,test_0,first,second,third,p0\n"
+        "1,test_1,only one,,,p1\n";
+    const ResultsTable t = sumlab::parse_results_csv(text, "multi.csv");
+    QCOMPARE(t.more_references.size(), size_t{2});
+    QCOMPARE(to_list(t.references(0)), (QStringList{"first", "second", "third"}));
+    QCOMPARE(to_list(t.references(1)), QStringList{"only one"});
+    QCOMPARE(t.max_references(), size_t{3});
+    QCOMPARE(system_names(t), QStringList{"peft_model"});
+    QCOMPARE(QString::fromStdString(sumlab::format_results_csv(t)), QString::fromStdString(text));
+
+    // The columns may come in any order; they are numbered by their names.
+    const ResultsTable swapped = sumlab::parse_results_csv(
+        "human_baseline_summaries_3,a_summaries,human_baseline_summaries_2,human_baseline_summaries\nh3,p,h2,h1\n", "swapped.csv");
+    QCOMPARE(to_list(swapped.references(0)), (QStringList{"h1", "h2", "h3"}));
+
+    ResultsTable ragged = t;
+    ragged.more_references[1].pop_back();
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, sumlab::format_results_csv(ragged));
+    QCOMPARE(sample_table().max_references(), size_t{1});
+}
+
+void TestResultsCsv::scoreMultipleReferences() {
+    ResultsTable t;
+    t.human_baseline = {"the cat sat on the mat", "a dog ran"};
+    t.more_references = {{"a bird flew away", ""}};
+    t.systems = {{"bird", {"a bird flew away", "a dog ran"}}};
+    const sumlab::BootstrapOptions none{0, 0.95, 0};
+    const auto first = sumlab::score_results(t, sumlab::Stemming::none, none, sumlab::ReferenceMode::first);
+    const auto all = sumlab::score_results(t, sumlab::Stemming::none, none, sumlab::ReferenceMode::all);
+    // Row 0 matches only the second reference; row 1 has one reference and scores the same either way.
+    QCOMPARE(first.systems[0].per_example[0].rouge1.fmeasure, 0.0);
+    QCOMPARE(all.systems[0].per_example[0].rouge1.fmeasure, 1.0);
+    QCOMPARE(all.systems[0].per_example[1].rouge1.fmeasure, first.systems[0].per_example[1].rouge1.fmeasure);
+    const sumlab::RougeScorer scorer;
+    QCOMPARE(all.systems[0].per_example[0].rougeL.recall, scorer.score_multi(t.references(0), "a bird flew away").rougeL.recall);
 }
 
 QTEST_GUILESS_MAIN(TestResultsCsv)

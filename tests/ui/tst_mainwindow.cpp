@@ -80,9 +80,10 @@ void TestMainWindow::sidebarSwitchesPages() {
     auto* sidebar = window.findChild<QListWidget*>(QStringLiteral("sidebar"));
     QVERIFY(sidebar);
     QCOMPARE(sidebar->count(), int(MainWindow::PageCount));
-    const QStringList names{QStringLiteral("Data"), QStringLiteral("Models"), QStringLiteral("Train"), QStringLiteral("Runs")};
+    const QStringList names{QStringLiteral("Data"),  QStringLiteral("Models"),  QStringLiteral("Train"),
+                            QStringLiteral("Runs"),  QStringLiteral("Compare"), QStringLiteral("Evaluate")};
     for (int i = MainWindow::PageCount - 1; i >= 0; --i) {
-        QCOMPARE(sidebar->item(i)->text(), names[i]);
+        if (i < names.size()) QCOMPARE(sidebar->item(i)->text(), names[i]);
         const QRect rect = sidebar->visualItemRect(sidebar->item(i));
         QTest::mouseClick(sidebar->viewport(), Qt::LeftButton, {}, rect.center());
         QCOMPARE(window.currentPage(), i);
@@ -97,6 +98,8 @@ void TestMainWindow::shortcutsSwitchPages_data() {
     QTest::addRow("Ctrl+2 Models") << int(Qt::Key_2) << int(MainWindow::ModelsPageIndex);
     QTest::addRow("Ctrl+3 Train") << int(Qt::Key_3) << int(MainWindow::TrainPageIndex);
     QTest::addRow("Ctrl+4 Runs") << int(Qt::Key_4) << int(MainWindow::RunsPageIndex);
+    QTest::addRow("Ctrl+5 Compare") << int(Qt::Key_5) << int(MainWindow::ComparePageIndex);
+    QTest::addRow("Ctrl+6 Evaluate") << int(Qt::Key_6) << int(MainWindow::EvaluatePageIndex);
 }
 
 void TestMainWindow::shortcutsSwitchPages() {

@@ -1,0 +1,247 @@
+// ComparePage: real summaries from the tiny FLAN-T5 model and its LoRA adapter on the worker thread, the lab's
+// default systems, picking dialogues (index, search, random), per-example ROUGE that agrees with the engine,
+// highlighting that follows its toggles, results-CSV rows shown as they are, and a system that fails to load
+// while the others still run.
+#include "engine/rouge.h"
+
+#include "ui/ComparePage.h"
+#include "ui/GenerationSettingsWidget.h"
+#include "ui/ModelRegistry.h"
+#include "ui/SystemPicker.h"
+#include "ui_test_support.h"
+
+#include <QCheckBox>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTextBrowser>
+#include <QtTest>
+
+namespace {
+
+DialogueRecord record(const QString& id, const QString& dialogue, const QStringList& references) {
+    DialogueRecord r;
+    r.id = id;
+    r.dialogue = dialogue;
+    r.references = references;
+    return r;
+}
+
+DatasetSnapshot dataset() {
+    SplitSnapshot test;
+    test.name = QStringLiteral("test");
+    test.dialogues << record(QStringLiteral("test_0"), QStringLiteral("#Person1#: Where is the train station?\n#Person2#: Turn left at the bank."),
+                             {QStringLiteral("#Person2# tells #Person1# the way to the train station."),
+                              QStringLiteral("#Person1# asks for directions."), QStringLiteral("They talk about the station.")})
+                   << record(QStringLiteral("test_1"), QStringLiteral("#Person1#: I would like a coffee, please.\n#Person2#: Sure, that is 3 dollars."),
+                             {QStringLiteral("#Person1# orders a coffee from #Person2#.")})
+                   << record(QStringLiteral("test_2"), QStringLiteral("#Person1#: My passport is lost.\n#Person2#: Call the embassy."),
+                             {QStringLiteral("#Person1# lost a passport.")});
+    DatasetSnapshot d;
+    d.path = QStringLiteral("/nowhere");
+    d.splits << test;
+    return d;
+}
+
+// Registers `path` (an adapter on `base` when given) and waits until the registry has checked it.
+void registerFolder(ModelRegistry& registry, const QString& path, const QString& base = QString()) {
+    QSignalSpy changed(&registry, &ModelRegistry::entriesChanged);
+    QVERIFY(registry.addFolder(path, base));
+    QTRY_VERIFY_WITH_TIMEOUT(!registry.isChecking(), 60000);
+    const int row = registry.rowOfPath(QFileInfo(path).absoluteFilePath());
+    QVERIFY2(row >= 0 && registry.state(row) == ModelRegistry::State::Ready, qPrintable(path));
+}
+
+}  // namespace
+
+class TestComparePage : public QObject {
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void defaultsToTheLabsSystems();
+    void picksDialogues();
+    void generatesAndScores();
+    void generationSettingsApply();
+    void showsResultsRowsAndHighlights();
+    void refusesWithoutDialogueOrSystem();
+    void failingSystemLeavesOthersRunning();
+
+private:
+    QTemporaryDir m_tmp;
+    ModelRegistry* m_registry = nullptr;
+};
+
+void TestComparePage::initTestCase() {
+    ui_test::isolateSettings();
+    QVERIFY(m_tmp.isValid());
+    m_registry = new ModelRegistry(this);
+    registerFolder(*m_registry, ui_test::tinyFlan());
+    registerFolder(*m_registry, ui_test::tinyFlanAdapter(), ui_test::tinyFlan());
+}
+
+void TestComparePage::defaultsToTheLabsSystems() {
+    ComparePage page(m_registry);
+    const QVector<SystemSpec> systems = page.systemPicker()->systems();
+    // The pre-trained model is "original", the adapter "PEFT"; no fine-tuned model is registered.
+    QCOMPARE(systems.size(), 2);
+    QCOMPARE(systems[0].column, QStringLiteral("original_model"));
+    QCOMPARE(systems[0].adapterDir, QString());
+    QCOMPARE(systems[1].column, QStringLiteral("peft_model"));
+    QCOMPARE(QFileInfo(systems[1].adapterDir).fileName(), QFileInfo(ui_test::tinyFlanAdapter()).fileName());
+    QCOMPARE(QFileInfo(systems[1].modelDir).fileName(), QFileInfo(ui_test::tinyFlan()).fileName());
+}
+
+void TestComparePage::picksDialogues() {
+    ComparePage page(m_registry);
+    page.setDataset(dataset());
+    QCOMPARE(page.currentDialogue(), dataset().splits[0].dialogues[0].dialogue);
+    QCOMPARE(page.currentReferences().size(), 3);
+    QVERIFY(page.selectExample(QStringLiteral("test"), 2));
+    QVERIFY(page.currentDialogue().contains(QStringLiteral("passport")));
+    QVERIFY(!page.selectExample(QStringLiteral("test"), 3));
+    QVERIFY(!page.selectExample(QStringLiteral("train"), 0));
+    // Search looks after the shown dialogue and wraps; references count too.
+    QVERIFY(page.findNext(QStringLiteral("COFFEE")));
+    QVERIFY(page.currentDialogue().contains(QStringLiteral("coffee")));
+    QVERIFY(page.findNext(QStringLiteral("directions")));
+    QCOMPARE(page.currentDialogue(), dataset().splits[0].dialogues[0].dialogue);
+    QVERIFY(!page.findNext(QStringLiteral("zebra")));
+    QVERIFY(page.statusText().contains(QStringLiteral("zebra")));
+    for (int i = 0; i < 5; ++i) {
+        page.selectRandom();
+        QVERIFY(!page.currentDialogue().isEmpty());
+    }
+    // The controls drive the same selection.
+    auto* index = page.findChild<QSpinBox*>(QStringLiteral("compareIndexSpin"));
+    QCOMPARE(index->maximum(), 2);
+    index->setValue(1);
+    QVERIFY(page.currentDialogue().contains(QStringLiteral("coffee")));
+}
+
+void TestComparePage::generatesAndScores() {
+    ComparePage page(m_registry);
+    page.show();
+    page.setDataset(dataset());
+    GenerationSettings settings;
+    settings.maxNewTokens = 20;
+    page.generationSettings()->setSettings(settings);
+    QSignalSpy finished(&page, &ComparePage::generationFinished);
+    QVERIFY(page.generate());
+    QVERIFY(page.isGenerating());
+    QVERIFY(!page.findChild<QPushButton*>(QStringLiteral("compareGenerateButton"))->isEnabled());
+    QVERIFY(finished.wait(120000));
+    QCOMPARE(finished.first().at(0).toBool(), false);
+    QCOMPARE(page.summaryCount(), 2);
+    const sumlab::RougeScorer scorer(sumlab::Stemming::porter);
+    std::vector<std::string> references;
+    for (const QString& r : page.currentReferences()) references.push_back(r.toStdString());
+    for (int i = 0; i < 2; ++i) {
+        QCOMPARE(page.summaryState(i), ComparePage::SummaryState::Done);
+        QVERIFY2(!page.summaryText(i).trimmed().isEmpty(), qPrintable(QString::number(i)));
+        // The per-example score is rouge_score's score_multi over the three references.
+        const sumlab::RougeScores s = scorer.score_multi(references, page.summaryText(i).toStdString());
+        const QString expected = QStringLiteral("ROUGE-1 %1 · ROUGE-2 %2").arg(100 * s.rouge1.fmeasure, 0, 'f', 2).arg(100 * s.rouge2.fmeasure, 0, 'f', 2);
+        QVERIFY2(page.scoreText(i).startsWith(expected), qPrintable(page.scoreText(i) + " vs " + expected));
+        QVERIFY(page.scoreText(i).contains(QStringLiteral("best of 3 references")));
+    }
+    // The adapter changes the model, so its summary differs from the base model's.
+    QVERIFY2(page.summaryText(0) != page.summaryText(1), qPrintable(page.summaryText(0)));
+    QCOMPARE(page.statusText(), QStringLiteral("Done"));
+    QVERIFY(page.findChild<QPushButton*>(QStringLiteral("compareGenerateButton"))->isEnabled());
+}
+
+void TestComparePage::generationSettingsApply() {
+    ComparePage page(m_registry);
+    page.setDataset(dataset());
+    page.selectExample(QStringLiteral("test"), 1);
+    QSignalSpy finished(&page, &ComparePage::generationFinished);
+    GenerationSettings settings;
+    settings.maxNewTokens = 40;
+    page.generationSettings()->setSettings(settings);
+    QVERIFY(page.generate());
+    QVERIFY(finished.wait(120000));
+    const QString longer = page.summaryText(0);
+    settings.maxNewTokens = 2;
+    page.generationSettings()->setSettings(settings);
+    QVERIFY(page.generate());
+    QVERIFY(finished.wait(120000));
+    const QString shorter = page.summaryText(0);
+    // Greedy search: two tokens are the start of the forty-token summary.
+    QVERIFY2(shorter.size() < longer.size() && longer.startsWith(shorter.trimmed()), qPrintable(shorter + " / " + longer));
+    QVERIFY(page.scoreText(0).contains(QStringLiteral("Stopped at max_new_tokens")));
+}
+
+void TestComparePage::showsResultsRowsAndHighlights() {
+    ComparePage page(m_registry);
+    CompareExample example;
+    example.title = QStringLiteral("results.csv row 0");
+    example.dialogue = QStringLiteral("#Person1#: I paid 20 dollars.\n#Person2#: Thanks.");
+    example.references = {QStringLiteral("#Person1# paid 20 dollars.")};
+    example.systemNames = {QStringLiteral("copy"), QStringLiteral("made_up")};
+    example.summaries = {QStringLiteral("#Person1# paid 20 dollars."), QStringLiteral("#Person1# paid 50 dollars to Mister Brown.")};
+    page.showExample(example);
+    QCOMPARE(page.summaryCount(), 2);
+    QCOMPARE(page.summaryText(1), example.summaries[1]);
+    QVERIFY(page.scoreText(0).startsWith(QStringLiteral("ROUGE-1 100.00 · ROUGE-2 100.00")));
+    QVERIFY2(page.scoreText(1).contains(QStringLiteral("Not in the dialogue: 50, Mister, Brown")), qPrintable(page.scoreText(1)));
+    auto* first = page.findChild<QTextBrowser*>(QStringLiteral("compareSummaryView1"));
+    auto* second = page.findChild<QTextBrowser*>(QStringLiteral("compareSummaryView2"));
+    QVERIFY(first->toHtml().contains(QStringLiteral("#8fd19e")));   // bigram matches
+    QVERIFY(second->toHtml().contains(QStringLiteral("#ffcf8a")));  // unsupported number and name
+    page.findChild<QCheckBox*>(QStringLiteral("compareMatchesCheck"))->setChecked(false);
+    QVERIFY(!first->toHtml().contains(QStringLiteral("#8fd19e")));
+    QVERIFY(second->toHtml().contains(QStringLiteral("#ffcf8a")));
+    page.findChild<QCheckBox*>(QStringLiteral("compareFlagsCheck"))->setChecked(false);
+    QVERIFY(!second->toHtml().contains(QStringLiteral("#ffcf8a")));
+    // The stemmer decides what matches: "dollar" matches "dollars" only stemmed (P 1, R 1/4, F 0.4).
+    example.summaries = {QStringLiteral("dollar")};
+    example.systemNames = {QStringLiteral("stem")};
+    page.showExample(example);
+    QVERIFY2(page.scoreText(0).startsWith(QStringLiteral("ROUGE-1 40.00")), qPrintable(page.scoreText(0)));
+    page.findChild<QCheckBox*>(QStringLiteral("compareStemmerCheck"))->setChecked(false);
+    QVERIFY2(page.scoreText(0).startsWith(QStringLiteral("ROUGE-1 0.00")), qPrintable(page.scoreText(0)));
+}
+
+void TestComparePage::refusesWithoutDialogueOrSystem() {
+    ComparePage page(m_registry);
+    QVERIFY(!page.generate());
+    QVERIFY(page.statusText().contains(QStringLiteral("No dialogue")));
+    page.setDataset(dataset());
+    page.systemPicker()->setSystems({});
+    QVERIFY(!page.generate());
+    QVERIFY(page.statusText().contains(QStringLiteral("No system")));
+}
+
+void TestComparePage::failingSystemLeavesOthersRunning() {
+    // A model folder that passes registration and then loses its weights.
+    const QString broken = m_tmp.filePath(QStringLiteral("broken-model"));
+    QVERIFY(QDir().mkpath(broken));
+    for (const QString& name : QDir(ui_test::tinyFlan()).entryList(QDir::Files))
+        QVERIFY(QFile::copy(QDir(ui_test::tinyFlan()).filePath(name), QDir(broken).filePath(name)));
+    QFile::remove(QDir(broken).filePath(QStringLiteral("pytorch_model.bin")));
+    registerFolder(*m_registry, broken);
+    ui_test::writeFile(QDir(broken).filePath(QStringLiteral("model.safetensors")), QByteArray("not a safetensors file"));
+
+    ComparePage page(m_registry);
+    page.setDataset(dataset());
+    QVector<SystemSpec> chosen;
+    for (const SystemSpec& s : page.systemPicker()->available())
+        if (s.modelDir == QFileInfo(broken).absoluteFilePath() || s.column == QStringLiteral("original_model")) chosen << s;
+    QCOMPARE(chosen.size(), 2);
+    if (chosen[0].column == QStringLiteral("original_model")) std::swap(chosen[0], chosen[1]);
+    page.systemPicker()->setSystems(chosen);
+    QSignalSpy finished(&page, &ComparePage::generationFinished);
+    QVERIFY(page.generate());
+    QVERIFY(finished.wait(120000));
+    QCOMPARE(page.summaryState(0), ComparePage::SummaryState::Failed);
+    QVERIFY2(page.summaryError(0).contains(QStringLiteral("model.safetensors")), qPrintable(page.summaryError(0)));
+    QCOMPARE(page.summaryState(1), ComparePage::SummaryState::Done);
+    QVERIFY(!page.summaryText(1).isEmpty());
+    QVERIFY(page.statusText().contains(QStringLiteral("1 system(s) failed")));
+    m_registry->removeFolder(m_registry->rowOfPath(QFileInfo(broken).absoluteFilePath()));
+}
+
+QTEST_MAIN(TestComparePage)
+#include "tst_comparepage.moc"

@@ -1,0 +1,86 @@
+// LibTorch headers come before any Qt header: Qt's `slots` macro breaks them.
+#include "engine/evaluation.h"
+#include "engine/generation.h"
+#include "engine/prompt.h"
+#include "engine/tokenizer.h"
+#include "models/checkpoint.h"
+#include "models/errors.h"
+#include "models/lora.h"
+
+#include "ui/CompareWorker.h"
+
+#include <QElapsedTimer>
+
+#include <map>
+#include <optional>
+
+namespace {
+
+struct LoadedSystem {
+    sumlab::LoadedModel model;
+    std::optional<sumlab::T5Tokenizer> tokenizer;
+};
+
+}  // namespace
+
+struct CompareWorker::Cache {
+    // At most a handful of systems are compared; keeping them all avoids reloading on every click.
+    std::map<std::pair<QString, QString>, std::shared_ptr<LoadedSystem>> systems;
+};
+
+CompareWorker::CompareWorker(QObject* parent) : QObject(parent), m_cache(std::make_unique<Cache>()) {
+    qRegisterMetaType<CompareRequest>();
+}
+
+CompareWorker::~CompareWorker() = default;
+
+void CompareWorker::generate(const CompareRequest& request) {
+    const sumlab::PromptTemplate prompt;
+    const std::string source = prompt.render(request.dialogue.toStdString());
+    bool stopped = false;
+    for (int i = 0; i < request.systems.size() && !stopped; ++i) {
+        const SystemSpec& system = request.systems[i];
+        emit systemStarted(request.requestId, i);
+        QElapsedTimer timer;
+        timer.start();
+        try {
+            const auto key = std::make_pair(system.modelDir, system.adapterDir);
+            std::shared_ptr<LoadedSystem>& loaded = m_cache->systems[key];
+            if (!loaded) {
+                auto fresh = std::make_shared<LoadedSystem>();
+                fresh->model = sumlab::load_model(system.modelDir.toStdString());
+                if (!system.adapterDir.isEmpty()) {
+                    sumlab::load_adapter(*fresh->model.model, system.adapterDir.toStdString());
+                    fresh->model.model->eval();
+                }
+                fresh->tokenizer.emplace(sumlab::T5Tokenizer::from_directory(system.modelDir.toStdString()));
+                loaded = std::move(fresh);
+            }
+            sumlab::GenerationConfig config = loaded->model.generation;
+            config.max_new_tokens = request.generation.maxNewTokens;
+            config.num_beams = request.generation.numBeams;
+            config.no_repeat_ngram_size = request.generation.noRepeatNgramSize;
+            config.repetition_penalty = request.generation.repetitionPenalty;
+            config.validate("generation settings");
+            sumlab::GenerationCallbacks callbacks;
+            callbacks.cancel = &m_stop;
+            const int id = request.requestId;
+            callbacks.on_step = [this, id, i](int64_t step, int64_t max_steps) {
+                emit stepDone(id, i, static_cast<int>(step), static_cast<int>(max_steps));
+            };
+            const std::vector<sumlab::TextGeneration> out = sumlab::generate_texts(
+                *loaded->model.model, *loaded->tokenizer, {source}, config, 1, request.generation.maxSourceLength, callbacks);
+            emit summaryReady(id, i, QString::fromStdString(out.front().text), out.front().hit_max_new_tokens, timer.elapsed() / 1000.0);
+        } catch (const sumlab::Cancelled&) {
+            stopped = true;
+        } catch (const c10::Error& e) {
+            m_cache->systems.erase({system.modelDir, system.adapterDir});
+            emit systemFailed(request.requestId, i, QString::fromStdString(e.what_without_backtrace()));
+        } catch (const std::exception& e) {
+            // sumlab errors name the file; the failed system is dropped from the cache so a fix on disk is seen.
+            m_cache->systems.erase({system.modelDir, system.adapterDir});
+            emit systemFailed(request.requestId, i, QString::fromStdString(e.what()));
+        }
+    }
+    emit finished(request.requestId, stopped);
+}
