@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <numeric>
 #include <thread>
 
@@ -30,6 +31,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kMaxConsecutiveBadSteps = 3;
+constexpr std::chrono::seconds kCheckpointWait{1800};  // how long other ranks wait for rank 0's checkpoint write
 
 struct TokenizedExample {
     TokenIds source, target;
@@ -95,6 +97,26 @@ std::vector<std::vector<size_t>> epoch_batches(const TrainingData& data, const T
     return batches;
 }
 
+// A rank's batches for one epoch of a data-parallel run: its DistributedSampler shard, cut into
+// per_device_train_batch_size batches (group_by_length sorts mega-batches within the shard).
+std::vector<std::vector<size_t>> rank_epoch_batches(const TrainingData& data, const TrainingArguments& args, int64_t epoch, const DistributedContext& dist) {
+    std::vector<size_t> order = distributed_sampler_indices(data.train.size(), args.seed, epoch, dist.rank(), dist.world_size());
+    const size_t bs = static_cast<size_t>(args.per_device_train_batch_size);
+    if (args.group_by_length) {
+        const size_t mega = bs * 50;
+        for (size_t start = 0; start < order.size(); start += mega) {
+            auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + mega));
+            std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(start), end,
+                             [&](size_t a, size_t b) { return data.train[a].source.size() > data.train[b].source.size(); });
+        }
+    }
+    std::vector<std::vector<size_t>> batches;
+    for (size_t start = 0; start < order.size(); start += bs)
+        batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(start),
+                             order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + bs)));
+    return batches;
+}
+
 Seq2SeqBatch collate(const std::vector<TokenizedExample>& examples, const std::vector<size_t>& indices, int64_t pad, torch::Device device) {
     std::vector<TokenIds> src, tgt;
     for (size_t i : indices) {
@@ -104,15 +126,17 @@ Seq2SeqBatch collate(const std::vector<TokenizedExample>& examples, const std::v
     return make_batch(src, tgt, pad).to(device);
 }
 
-// Token-weighted mean loss over a split, in eval mode.
+// Token-weighted mean loss over a split, in eval mode. In a data-parallel run each rank scores every
+// world_size-th example and the sums meet in one allreduce.
 EvalMetrics evaluate(T5ForConditionalGenerationImpl& model, const std::vector<TokenizedExample>& examples, int64_t batch_size,
-                     int64_t pad, torch::Device device) {
+                     int64_t pad, torch::Device device, DistributedContext* dist) {
     torch::NoGradGuard no_grad;
     model.eval();
     double sum = 0.0;
     int64_t tokens = 0;
-    std::vector<size_t> idx(examples.size());
-    std::iota(idx.begin(), idx.end(), 0);
+    std::vector<size_t> idx;
+    const size_t stride = dist ? static_cast<size_t>(dist->world_size()) : 1;
+    for (size_t i = dist ? static_cast<size_t>(dist->rank()) : 0; i < examples.size(); i += stride) idx.push_back(i);
     for (size_t start = 0; start < idx.size(); start += static_cast<size_t>(batch_size)) {
         std::vector<size_t> part(idx.begin() + static_cast<std::ptrdiff_t>(start),
                                  idx.begin() + static_cast<std::ptrdiff_t>(std::min(idx.size(), start + static_cast<size_t>(batch_size))));
@@ -122,6 +146,11 @@ EvalMetrics evaluate(T5ForConditionalGenerationImpl& model, const std::vector<To
         tokens += out.label_tokens;
     }
     model.train();
+    if (dist) {
+        auto total = dist->allreduce_sum({sum, static_cast<double>(tokens)});
+        sum = total[0];
+        tokens = static_cast<int64_t>(total[1]);
+    }
     EvalMetrics m;
     m.eval_loss = tokens ? sum / static_cast<double>(tokens) : 0.0;
     m.eval_tokens = tokens;
@@ -191,19 +220,30 @@ struct AccumulatedLoss {
 
 // Forward and backward over the batches of one optimizer step. Each batch's loss is its token sum
 // divided by the label tokens of all the step's batches (HF >= 4.46), so 2 x 4 accumulated equals
-// one batch of 8.
-AccumulatedLoss accumulate_gradients(T5ForConditionalGenerationImpl& model, const std::vector<Seq2SeqBatch>& batches) {
+// one batch of 8. Across ranks the divisor is the label tokens of the global batch and gradients
+// are summed (HF's average_tokens_across_devices), so 2 ranks x 4 equals one process with 8.
+AccumulatedLoss accumulate_gradients(T5ForConditionalGenerationImpl& model, const std::vector<Seq2SeqBatch>& batches,
+                                     DistributedContext* dist, const std::vector<torch::Tensor>& trainable) {
     int64_t label_tokens = 0;
     AccumulatedLoss r;
     for (const auto& b : batches) {
         label_tokens += b.label_tokens;
         r.all_tokens += b.label_tokens + b.source_tokens;
     }
+    if (dist) {
+        auto global = dist->allreduce_sum({static_cast<double>(label_tokens), static_cast<double>(r.all_tokens)});
+        label_tokens = static_cast<int64_t>(global[0]);
+        r.all_tokens = static_cast<int64_t>(global[1]);
+    }
     for (const auto& b : batches) {
         auto out = model.forward(b.input_ids, b.attention_mask, b.labels);
         auto loss = out.loss_sum / static_cast<double>(std::max<int64_t>(label_tokens, 1));
         loss.backward();
         r.loss += loss.item<double>();
+    }
+    if (dist) {
+        dist->allreduce_gradients(trainable);
+        r.loss = dist->allreduce_sum({r.loss})[0];  // each rank's share of the global mean
     }
     return r;
 }
@@ -214,6 +254,7 @@ struct Session {
     AdamW& optimizer;
     TrainerState& state;
     int64_t max_steps;
+    int world_size;
 };
 
 std::string save_checkpoint(const Session& s) {
@@ -238,6 +279,9 @@ std::string save_checkpoint(const Session& s) {
     nlohmann::json ts = s.state.to_json();
     ts["max_steps"] = s.max_steps;
     ts["optimizer_step"] = s.optimizer.step_count();
+    // The batch layout the data position refers to: a resume with another layout recomputes it.
+    ts["world_size"] = s.world_size;
+    ts["global_batch_size"] = s.setup.args.per_device_train_batch_size * s.setup.args.gradient_accumulation_steps * s.world_size;
     write_atomically(join_path(tmp, "trainer_state.json"), ts.dump(2) + "\n");
     remove_tree(final_path);
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) throw FileError(final_path, "cannot move the checkpoint into place");
@@ -252,7 +296,8 @@ std::string save_checkpoint(const Session& s) {
     return final_path;
 }
 
-void load_checkpoint(const std::string& dir, const Session& s) {
+// Returns trainer_state.json, whose batch layout the caller checks.
+nlohmann::json load_checkpoint(const std::string& dir, const Session& s) {
     std::string state_path = join_path(dir, "trainer_state.json");
     if (!is_file(state_path)) throw FileError(dir, "is not a checkpoint (no trainer_state.json)");
     nlohmann::json j;
@@ -290,6 +335,7 @@ void load_checkpoint(const std::string& dir, const Session& s) {
     SafetensorsFile rng(join_path(dir, "rng_state.safetensors"));
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     gen.set_state(rng.load("cpu", torch::kUInt8));
+    return j;
 }
 
 std::string resolve_resume(const TrainerSetup& setup) {
@@ -300,7 +346,8 @@ std::string resolve_resume(const TrainerSetup& setup) {
     return all.back().second;
 }
 
-void write_run_json(const TrainerSetup& setup, const TrainingData& data, int64_t max_steps, const std::string& resumed_from) {
+void write_run_json(const TrainerSetup& setup, const TrainingData& data, int64_t max_steps, const std::string& resumed_from,
+                    const DistributedContext* dist) {
     nlohmann::json j;
     j["sumlab_version"] = SUMLAB_VERSION;
     j["runtime"] = runtime_versions();
@@ -315,8 +362,40 @@ void write_run_json(const TrainerSetup& setup, const TrainingData& data, int64_t
     for (const auto& f : data.files) hashes[f] = sha256_file(f);
     j["data_sha256"] = hashes;
     if (!resumed_from.empty()) j["resumed_from"] = resumed_from;
+    if (dist)
+        j["distributed"] = {{"world_size", dist->world_size()}, {"backend", "gloo"}, {"launcher", dist->env().source},
+                            {"global_batch_size", setup.args.per_device_train_batch_size * setup.args.gradient_accumulation_steps * dist->world_size()}};
     j["started_at"] = static_cast<int64_t>(std::time(nullptr));
     write_atomically(join_path(setup.output_dir, "run.json"), j.dump(2) + "\n");
+}
+
+// Every rank continues from rank 0's state: its weights (fresh or resumed), and when resuming its
+// optimizer moments, RNG and progress, so only rank 0 needs to see the run folder.
+void sync_from_main(DistributedContext& dist, const Session& s, bool resuming) {
+    std::vector<torch::Tensor> weights;
+    for (const auto& p : s.loaded.model->named_parameters()) weights.push_back(p.value());
+    dist.broadcast(weights);
+    if (!resuming) return;
+    nlohmann::json progress = s.state.to_json();
+    progress["optimizer_step"] = s.optimizer.step_count();
+    progress = nlohmann::json::parse(dist.broadcast_string(progress.dump()));
+    s.state = TrainerState::from_json(progress, "rank 0's trainer state");
+    const int64_t optimizer_step = progress.at("optimizer_step").get<int64_t>();
+    if (optimizer_step > 0) {
+        std::vector<std::pair<std::string, torch::Tensor>> moments;
+        for (const auto& p : s.optimizer.params()) {
+            moments.emplace_back("exp_avg." + p.name, p.exp_avg.defined() ? p.exp_avg : torch::zeros_like(p.param));
+            moments.emplace_back("exp_avg_sq." + p.name, p.exp_avg_sq.defined() ? p.exp_avg_sq : torch::zeros_like(p.param));
+        }
+        std::vector<torch::Tensor> tensors;
+        for (auto& m : moments) tensors.push_back(m.second);
+        dist.broadcast(tensors);
+        if (!dist.is_main()) s.optimizer.load_state(moments, optimizer_step, "rank 0's optimizer state");
+    }
+    torch::Tensor rng = at::detail::getDefaultCPUGenerator().get_state();
+    dist.broadcast({rng});
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    gen.set_state(rng);
 }
 
 }  // namespace
@@ -325,15 +404,34 @@ Trainer::Trainer(TrainerSetup setup, TrainerCallbacks callbacks, TrainerControl*
     : setup_(std::move(setup)), callbacks_(std::move(callbacks)), control_(control) {}
 
 TrainResult Trainer::run() {
+    setup_.args.validate("training settings");
+    if (!setup_.distributed.is_distributed()) return run_pipeline(nullptr);
+    // Join the other ranks first, so a rank that fails later (a locked folder, bad data) breaks the
+    // group at once instead of leaving the others waiting at start-up.
+    DistributedContext dist(setup_.distributed, std::chrono::seconds(setup_.args.ddp_timeout));
+    try {
+        return run_pipeline(&dist);
+    } catch (const DistributedError& e) {
+        if (dist.is_main()) write_status(setup_.output_dir, RunStatus::failed, global_step_, e.what());
+        throw;
+    }
+}
+
+TrainResult Trainer::run_pipeline(DistributedContext* dist) {
     const TrainingArguments& args = setup_.args;
-    args.validate("training settings");
-    make_writable_dir(setup_.output_dir);
-    RunLock lock(setup_.output_dir);
+    const bool is_main = !dist || dist->is_main();  // rank 0 alone writes the run folder
+    std::unique_ptr<RunLock> lock;
+    if (is_main) {
+        make_writable_dir(setup_.output_dir);
+        lock = std::make_unique<RunLock>(setup_.output_dir);
+    }
     auto notify = [&](RunStatus st, int64_t step, const std::string& msg = {}) {
-        write_status(setup_.output_dir, st, step, msg);
+        if (is_main) write_status(setup_.output_dir, st, step, msg);
         if (callbacks_.on_status) callbacks_.on_status(st);
     };
-    torch::Device device(args.device);
+    std::string device_name = args.device;
+    if (dist && device_name == "cuda") device_name += ":" + std::to_string(dist->env().local_rank);
+    torch::Device device(device_name);
     torch::manual_seed(static_cast<uint64_t>(args.seed));
 
     // 1. Data: DialogSum -> prompt -> tokens.
@@ -356,46 +454,72 @@ TrainResult Trainer::run() {
         }
     AdamW optimizer(trainable, args);
 
-    // 3. Schedule: optimizer steps per epoch and in all, as HF counts them.
-    const int64_t batches_per_epoch = (static_cast<int64_t>(data.train.size()) + args.per_device_train_batch_size - 1) / args.per_device_train_batch_size;
+    // 3. Schedule: optimizer steps per epoch and in all, as HF counts them (per rank: its shard).
+    const int world_size = dist ? dist->world_size() : 1;
+    const int64_t samples_per_rank = (static_cast<int64_t>(data.train.size()) + world_size - 1) / world_size;
+    const int64_t batches_per_epoch = (samples_per_rank + args.per_device_train_batch_size - 1) / args.per_device_train_batch_size;
     const int64_t steps_per_epoch = (batches_per_epoch + args.gradient_accumulation_steps - 1) / args.gradient_accumulation_steps;
     const int64_t max_steps = args.max_steps > 0 ? args.max_steps : static_cast<int64_t>(std::ceil(args.num_train_epochs * static_cast<double>(steps_per_epoch)));
     const int64_t warmup = args.warmup_steps > 0 ? args.warmup_steps : static_cast<int64_t>(std::ceil(args.warmup_ratio * static_cast<double>(max_steps)));
 
     TrainerState state;
-    Session session{setup_, loaded, optimizer, state, max_steps};
-    std::string resume = resolve_resume(setup_);
+    Session session{setup_, loaded, optimizer, state, max_steps, world_size};
+    std::string resume = is_main ? resolve_resume(setup_) : std::string();
     if (!resume.empty()) {
-        load_checkpoint(resume, session);
+        nlohmann::json saved = load_checkpoint(resume, session);
+        // A checkpoint from another batch layout (more or fewer ranks, another batch size): the
+        // data position follows from the global step and this run's steps per epoch.
+        const int64_t global_batch = args.per_device_train_batch_size * args.gradient_accumulation_steps * world_size;
+        if (saved.value("world_size", 1) != world_size || saved.value("global_batch_size", global_batch) != global_batch) {
+            state.epoch = state.global_step / steps_per_epoch;
+            state.epoch_step = state.global_step % steps_per_epoch;
+            if (callbacks_.on_message)
+                callbacks_.on_message("resuming a checkpoint of " + std::to_string(saved.value("world_size", 1)) + " process(es) with " +
+                                      std::to_string(world_size) + ": data position recomputed from step " + std::to_string(state.global_step));
+        }
         truncate_metrics(join_path(setup_.output_dir, "metrics.jsonl"), state.global_step);
     }
-    write_run_json(setup_, data, max_steps, resume);
-    MetricsWriter metrics(join_path(setup_.output_dir, "metrics.jsonl"));
+    if (dist) sync_from_main(*dist, session, !setup_.resume_from.empty());
+    if (is_main) write_run_json(setup_, data, max_steps, resume, dist);
+    std::unique_ptr<MetricsWriter> metrics;
+    if (is_main) metrics = std::make_unique<MetricsWriter>(join_path(setup_.output_dir, "metrics.jsonl"));
+    auto append_metrics = [&](const nlohmann::json& line) {
+        if (metrics) metrics->append(line);
+    };
     notify(RunStatus::running, state.global_step);
 
     TrainResult result;
     loaded.model->train();
-    std::vector<std::vector<size_t>> batches = epoch_batches(data, args, state.epoch);
+    auto batches_of_epoch = [&](int64_t epoch) { return dist ? rank_epoch_batches(data, args, epoch, *dist) : epoch_batches(data, args, epoch); };
+    std::vector<std::vector<size_t>> batches = batches_of_epoch(state.epoch);
     auto save = [&]() {
-        result.last_checkpoint = save_checkpoint(session);
-        if (callbacks_.on_save) callbacks_.on_save(result.last_checkpoint, state.global_step);
+        if (is_main) {
+            result.last_checkpoint = save_checkpoint(session);
+            if (callbacks_.on_save) callbacks_.on_save(result.last_checkpoint, state.global_step);
+        }
+        // The other ranks wait for the write with a long timeout of its own, not --ddp-timeout.
+        if (dist) dist->wait_for_main("checkpoint-" + std::to_string(state.global_step), std::max(std::chrono::seconds(args.ddp_timeout), kCheckpointWait));
     };
     auto run_eval = [&]() {
-        EvalMetrics m = evaluate(*loaded.model, data.validation, args.per_device_eval_batch_size, pad, device);
+        EvalMetrics m = evaluate(*loaded.model, data.validation, args.per_device_eval_batch_size, pad, device, dist);
         m.step = state.global_step;
         m.epoch = static_cast<double>(state.epoch) + static_cast<double>(state.epoch_step) / static_cast<double>(steps_per_epoch);
-        metrics.append(to_json(m));
+        append_metrics(to_json(m));
         if (callbacks_.on_evaluate) callbacks_.on_evaluate(m);
     };
 
     while (state.global_step < max_steps) {
-        // Stop and pause are honoured between steps; a stop always leaves a checkpoint.
-        if (control_ && control_->pause.load()) {
+        global_step_ = state.global_step;
+        // Stop and pause are honoured between steps; a stop always leaves a checkpoint. Ranks agree
+        // on a stop (any rank's signal stops all at the same step); pause is single-process only.
+        if (!dist && control_ && control_->pause.load()) {
             notify(RunStatus::paused, state.global_step);
             while (control_->pause.load() && !control_->stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
             if (!control_->stop.load()) notify(RunStatus::running, state.global_step);
         }
-        if (control_ && control_->stop.load()) {
+        bool stop = control_ && control_->stop.load();
+        if (dist) stop = dist->allreduce_max({stop ? 1.0 : 0.0})[0] > 0.0;
+        if (stop) {
             save();
             notify(RunStatus::stopped, state.global_step);
             result.status = RunStatus::stopped;
@@ -403,12 +527,12 @@ TrainResult Trainer::run() {
         }
         if (callbacks_.before_step) callbacks_.before_step(*loaded.model, state.global_step);
         auto t0 = Clock::now();
-        // 4. One optimizer step's gradients, accumulated over its batches.
+        // 4. One optimizer step's gradients, accumulated over its batches (and summed over ranks).
         const int64_t first = state.epoch_step * args.gradient_accumulation_steps;
         const int64_t last = std::min<int64_t>(first + args.gradient_accumulation_steps, batches_per_epoch);
         std::vector<Seq2SeqBatch> micro;
         for (int64_t b = first; b < last; ++b) micro.push_back(collate(data.train, batches[static_cast<size_t>(b)], pad, device));
-        const AccumulatedLoss step = accumulate_gradients(*loaded.model, micro);
+        const AccumulatedLoss step = accumulate_gradients(*loaded.model, micro, dist, trainable_tensors);
         const double step_loss = step.loss;
         const int64_t step_all_tokens = step.all_tokens;
         double grad_norm = clip_grad_norm(trainable_tensors, args.max_grad_norm);
@@ -419,7 +543,7 @@ TrainResult Trainer::run() {
             ++state.bad_steps_in_a_row;
             std::string msg = "step " + std::to_string(state.global_step + 1) + ": loss is " + std::to_string(step_loss) + ", step skipped";
             if (callbacks_.on_message) callbacks_.on_message(msg);
-            metrics.append({{"step", state.global_step}, {"event", "skipped_step"}, {"message", msg}});
+            append_metrics({{"step", state.global_step}, {"event", "skipped_step"}, {"message", msg}});
             if (state.bad_steps_in_a_row >= kMaxConsecutiveBadSteps) {
                 std::string why = std::to_string(kMaxConsecutiveBadSteps) + " steps in a row had a NaN or infinite loss; the run stopped (lower learning_rate?)";
                 notify(RunStatus::failed, state.global_step, why);
@@ -447,7 +571,7 @@ TrainResult Trainer::run() {
         if (state.global_step % args.logging_steps == 0 || state.global_step == max_steps) {
             if (state.log_steps > 0) {
                 StepMetrics m = step_metrics(state, max_steps, epoch_f, lr, grad_norm);
-                metrics.append(to_json(m));
+                append_metrics(to_json(m));
                 if (callbacks_.on_log) callbacks_.on_log(m);
             }
             state.log_loss_sum = 0.0;
@@ -461,7 +585,7 @@ TrainResult Trainer::run() {
         if (epoch_done) {
             ++state.epoch;
             state.epoch_step = 0;
-            batches = epoch_batches(data, args, state.epoch);
+            batches = batches_of_epoch(state.epoch);
         }
         if ((args.save_strategy == IntervalStrategy::steps && state.global_step % args.save_steps == 0) ||
             (args.save_strategy == IntervalStrategy::epoch && epoch_done))
@@ -471,6 +595,8 @@ TrainResult Trainer::run() {
     result.global_step = state.global_step;
     result.final_loss = state.last_loss;
     if (result.status == RunStatus::stopped) return result;
+    result.status = RunStatus::finished;
+    if (!is_main) return result;
     // 7. The final model or adapter, as Hugging Face files.
     std::string final_dir = join_path(setup_.output_dir, "final");
     std::string tmp = final_dir + ".tmp";

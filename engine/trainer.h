@@ -5,8 +5,12 @@
 //   metrics.jsonl   one flushed JSON line per logging step / evaluation (append-only)
 //   checkpoint-N/   model or adapter (HF files), optimizer, scheduler, RNG and data position, trainer_state.json
 //   final/          the trained model (config.json + model.safetensors) or adapter (PEFT files)
+// Data-parallel runs (setup.distributed.world_size > 1) train the same pipeline on every rank, each
+// on its shard (PyTorch's DistributedSampler), with gradients summed over c10d; rank 0 alone writes
+// the folder. A world of one takes the single-process path unchanged.
 #pragma once
 
+#include "engine/distributed.h"
 #include "engine/training_arguments.h"
 
 #include <torch/nn/module.h>
@@ -70,6 +74,7 @@ struct TrainerSetup {
     std::string init_adapter;       // LoRA: start from this PEFT adapter instead of a fresh one
     std::string resume_from;        // a checkpoint-N folder, or "last" for the newest in output_dir
     TrainingArguments args;
+    DistributedEnv distributed;     // this process's rank and world (default: a world of one)
 };
 
 class Trainer {
@@ -79,9 +84,11 @@ public:
     TrainResult run();
 
 private:
+    TrainResult run_pipeline(DistributedContext* dist);  // dist is null in a world of one
     TrainerSetup setup_;
     TrainerCallbacks callbacks_;
     TrainerControl* control_;
+    int64_t global_step_ = 0;  // for the failure status when a collective breaks
 };
 
 // Reads a run folder for the GUI: run.json, the metrics lines, and a status inferred from the

@@ -193,6 +193,9 @@ std::vector<SettingSpec> build_table() {
         s.set = [](TrainingArguments& a, const json& v) { a.device = v.get<std::string>(); };
         t.push_back(s);
     }
+    t.push_back(integer("ddp_timeout",
+                        "Distributed runs: seconds to wait for the other processes at each collective before failing with an error (a dead or hung rank)",
+                        1, 86400, &TrainingArguments::ddp_timeout));
     t.push_back(integer("limit", "Train on the first N examples only (0 = all)", 0, 1e12, &TrainingArguments::limit));
     t.push_back(integer("every_kth", "Train on every k-th example (the lab's quick demo uses 100)", 1, 1e9, &TrainingArguments::every_kth));
     return t;

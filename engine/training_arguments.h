@@ -47,6 +47,7 @@ struct TrainingArguments {
     std::optional<double> dropout_rate;            // overrides config.json's dropout_rate when set
     std::string prompt = "dialogsum";              // prompt template or preset
     std::string device = "cpu";
+    int64_t ddp_timeout = 60;                      // HF default 1800 s; seconds a collective waits for the other ranks
     // Data selection (the lab's quick demo trains on every 100th example).
     int64_t limit = 0;                             // 0 = all
     int64_t every_kth = 1;

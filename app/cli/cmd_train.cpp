@@ -1,15 +1,32 @@
 // sumlab-cli train: full fine-tuning or LoRA into a run folder, flags generated from the settings
 // table (engine/training_arguments.h). Ctrl-C stops cleanly after writing a checkpoint.
+// Data-parallel: the torchrun or SLURM environment makes this process one rank of a run;
+// --nproc-per-node N starts N ranks of this same program on this machine and watches them.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
+#include "app/cli/model_options.h"
+#include "engine/distributed.h"
 #include "engine/trainer.h"
 #include "models/errors.h"
 #include "models/file_util.h"
 
+#include <netinet/in.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <thread>
+
+extern char** environ;
 
 namespace sumlab::cli {
 
@@ -57,6 +74,141 @@ nlohmann::json parse_flag(const SettingSpec& s, const std::string& text) {
     }
 }
 
+// A TCP port nobody listens on now (the kernel's pick), for the workers' TCPStore.
+int free_local_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+        if (fd >= 0) ::close(fd);
+        throw Error("--nproc-per-node: cannot find a free local port for MASTER_PORT (" + std::string(std::strerror(errno)) + ")");
+    }
+    ::close(fd);
+    return ntohs(addr.sin_port);
+}
+
+// This process's own command line minus --nproc-per-node, for the workers.
+std::vector<std::string> worker_arguments() {
+    std::ifstream in("/proc/self/cmdline", std::ios::binary);
+    std::vector<std::string> args;
+    std::string a;
+    while (std::getline(in, a, '\0')) args.push_back(a);
+    std::vector<std::string> out;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--nproc-per-node") {
+            ++i;
+            continue;
+        }
+        if (args[i].rfind("--nproc-per-node=", 0) == 0) continue;
+        out.push_back(args[i]);
+    }
+    return out;
+}
+
+volatile std::sig_atomic_t g_launcher_signal = 0;
+extern "C" void on_launcher_signal(int signo) { g_launcher_signal = signo; }
+
+// torchrun's job on one machine: start N ranks with RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and
+// MASTER_PORT set, forward SIGINT/SIGTERM to them, and when one fails stop the others (SIGTERM,
+// then SIGKILL after 10 s) and report which rank it was. Returns the exit code.
+int launch_workers(int nproc) {
+    std::vector<std::string> args = worker_arguments();
+    if (args.empty()) throw Error("--nproc-per-node: cannot read this process's command line");
+    char exe[4096];
+    ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) throw Error("--nproc-per-node: cannot find this program's path");
+    exe[n] = '\0';
+    const std::string master_addr = std::getenv("MASTER_ADDR") ? std::getenv("MASTER_ADDR") : "127.0.0.1";
+    const int master_port = std::getenv("MASTER_PORT") ? std::atoi(std::getenv("MASTER_PORT")) : free_local_port();
+
+    struct sigaction sa{};
+    sa.sa_handler = on_launcher_signal;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+
+    std::vector<pid_t> pids(static_cast<size_t>(nproc), 0);
+    for (int rank = 0; rank < nproc; ++rank) {
+        std::vector<std::string> env;
+        for (char** e = environ; *e; ++e) {
+            std::string kv = *e;
+            std::string key = kv.substr(0, kv.find('='));
+            if (key == "RANK" || key == "LOCAL_RANK" || key == "WORLD_SIZE" || key == "LOCAL_WORLD_SIZE" || key == "MASTER_ADDR" || key == "MASTER_PORT") continue;
+            env.push_back(kv);
+        }
+        env.push_back("RANK=" + std::to_string(rank));
+        env.push_back("LOCAL_RANK=" + std::to_string(rank));
+        env.push_back("WORLD_SIZE=" + std::to_string(nproc));
+        env.push_back("LOCAL_WORLD_SIZE=" + std::to_string(nproc));
+        env.push_back("MASTER_ADDR=" + master_addr);
+        env.push_back("MASTER_PORT=" + std::to_string(master_port));
+        std::vector<char*> argv, envp;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        for (auto& e : env) envp.push_back(e.data());
+        envp.push_back(nullptr);
+        pid_t pid = 0;
+        if (int err = ::posix_spawn(&pid, exe, nullptr, nullptr, argv.data(), envp.data()); err != 0) {
+            for (pid_t p : pids)
+                if (p > 0) ::kill(p, SIGKILL);
+            throw Error("--nproc-per-node: cannot start rank " + std::to_string(rank) + ": " + std::strerror(err));
+        }
+        pids[static_cast<size_t>(rank)] = pid;
+    }
+
+    using Clock = std::chrono::steady_clock;
+    int alive = nproc;
+    int failed_rank = -1;
+    pid_t failed_pid = 0;
+    std::string failure;
+    bool forwarded = false, terminated = false, killed = false;
+    Clock::time_point terminated_at;
+    while (alive > 0) {
+        int status = 0;
+        pid_t pid = ::waitpid(-1, &status, WNOHANG);
+        if (pid > 0) {
+            auto it = std::find(pids.begin(), pids.end(), pid);
+            if (it == pids.end()) continue;
+            const int rank = static_cast<int>(it - pids.begin());
+            *it = 0;
+            --alive;
+            const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+            // After a forwarded Ctrl-C, exiting with 128+signo is the ranks' clean stop.
+            const bool stopped = forwarded && WIFEXITED(status) && WEXITSTATUS(status) == 128 + g_launcher_signal;
+            if (!ok && !stopped && failed_rank < 0) {
+                failed_rank = rank;
+                failed_pid = pid;
+                failure = WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")"
+                                              : "exited with code " + std::to_string(WEXITSTATUS(status));
+            }
+            continue;
+        }
+        if (g_launcher_signal && !forwarded) {
+            for (pid_t p : pids)
+                if (p > 0) ::kill(p, g_launcher_signal);
+            forwarded = true;
+        }
+        if (failed_rank >= 0 && !terminated) {
+            for (pid_t p : pids)
+                if (p > 0) ::kill(p, SIGTERM);
+            terminated = true;
+            terminated_at = Clock::now();
+        }
+        if (terminated && !killed && Clock::now() - terminated_at > std::chrono::seconds(10)) {
+            for (pid_t p : pids)
+                if (p > 0) ::kill(p, SIGKILL);
+            killed = true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (failed_rank >= 0)
+        throw Error("rank " + std::to_string(failed_rank) + " of " + std::to_string(nproc) + " (pid " + std::to_string(failed_pid) + ") " + failure +
+                    "; the other ranks were stopped");
+    return g_launcher_signal ? 128 + g_launcher_signal : 0;
+}
+
 }  // namespace
 
 void add_train_command(CLI::App& app) {
@@ -67,10 +219,11 @@ void add_train_command(CLI::App& app) {
         std::map<std::string, std::string> values;
         bool group_by_length = false;
         bool quiet = false;
+        int nproc_per_node = 1;
     };
     auto o = std::make_shared<Opts>();
-    cmd->add_option("--model", o->setup.model_dir, "Base model folder")->required();
-    cmd->add_option("--data", o->setup.data, "DialogSum folder or file (CSV, JSONL or Python-literal lines)")->required();
+    cmd->add_option("--model", o->setup.model_dir, "Base model folder, or a Hub id (org/name[@revision])")->required()->transform(hub_folder(hub::RepoType::Model));
+    cmd->add_option("--data", o->setup.data, "DialogSum folder or file (CSV, JSONL or Python-literal lines), or a Hub dataset id")->required()->transform(hub_folder(hub::RepoType::Dataset));
     cmd->add_option("--output", o->setup.output_dir, "Run folder (run.json, metrics.jsonl, checkpoint-N/, final/)")->required();
     cmd->add_option("--init-adapter", o->setup.init_adapter, "LoRA: start from this PEFT adapter instead of a fresh one");
     cmd->add_option("--config", o->config, "Read settings from a JSON file (a run.json or its \"arguments\"); flags override it");
@@ -78,6 +231,11 @@ void add_train_command(CLI::App& app) {
         ->expected(0, 1)
         ->default_str("last");
     cmd->add_flag("--quiet", o->quiet, "No progress bar");
+    cmd->add_option("--nproc-per-node", o->nproc_per_node,
+                    "Start this many data-parallel processes on this machine (as torchrun does); "
+                    "per_device_train_batch_size is per process. Without it, RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT "
+                    "(torchrun) or SLURM_PROCID/SLURM_NTASKS (srun) make this process one rank")
+        ->check(CLI::Range(1, 1024));
     for (const auto& s : training_settings()) {
         if (s.kind == SettingSpec::Kind::boolean) {
             cmd->add_flag(s.flag, o->group_by_length, s.help + " (Hugging Face: " + s.key + ")");
@@ -93,6 +251,18 @@ void add_train_command(CLI::App& app) {
         cmd->add_option_function<std::string>(s.flag, [o, key](const std::string& v) { o->values[key] = v; }, help);
     }
     cmd->callback([o, cmd] {
+        o->setup.distributed = distributed_env_from_environment();
+        if (o->nproc_per_node > 1) {
+            if (o->setup.distributed.source == "torchrun" || std::getenv("RANK"))
+                throw ConfigError("--nproc-per-node", "RANK", "is already set: this process is a rank of another launcher; drop --nproc-per-node");
+            if (!distributed_available())
+                throw ConfigError("--nproc-per-node", "nproc_per_node", "this SumLab was built without Gloo (install libgloo-dev and rebuild)");
+            std::fflush(stdout);
+            int code = launch_workers(o->nproc_per_node);
+            if (code != 0) std::_Exit(code);
+            return;
+        }
+        const bool is_main = o->setup.distributed.rank == 0;
         nlohmann::json j = nlohmann::json::object();
         if (!o->config.empty()) {
             try {
@@ -117,7 +287,7 @@ void add_train_command(CLI::App& app) {
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
         TrainerCallbacks cb;
-        const bool tty = !o->quiet;
+        const bool tty = !o->quiet && is_main;
         cb.on_log = [tty](const StepMetrics& m) {
             if (!tty) return;
             const int width = 30;
@@ -138,7 +308,7 @@ void add_train_command(CLI::App& app) {
         if (tty) std::fprintf(stderr, "\n");
         nlohmann::json out = {{"status", to_string(r.status)}, {"global_step", r.global_step}, {"final_loss", r.final_loss},
                               {"final_dir", r.final_dir}, {"last_checkpoint", r.last_checkpoint}};
-        write_json_line(std::cout, out);
+        if (is_main) write_json_line(std::cout, out);
         if (g_signal) {
             std::fflush(stdout);
             std::_Exit(128 + g_signal);
