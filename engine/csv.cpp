@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <unordered_set>
 
 namespace sumlab {
@@ -255,7 +257,22 @@ CsvTable parse_csv(std::string_view text, const std::string& path) {
     return table;
 }
 
-CsvTable read_csv(const std::string& path) { return parse_csv(read_file(path), path); }
+std::string read_data_file(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+        const long pages = ::sysconf(_SC_PHYS_PAGES), page_size = ::sysconf(_SC_PAGE_SIZE);
+        const std::uint64_t memory = pages > 0 && page_size > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size)
+                                                                : std::uint64_t{64} << 30;
+        const std::uint64_t limit = std::min<std::uint64_t>(memory / 4, std::uint64_t{16} << 30);
+        const auto size = static_cast<std::uint64_t>(st.st_size);
+        if (size > limit)
+            throw DataError(path, 0, "is " + std::to_string(size >> 20) + " MiB; SumLab reads a data file into memory and refuses files over " +
+                                         std::to_string(limit >> 20) + " MiB (a quarter of this machine's memory): split it into smaller files");
+    }
+    return read_file(path);
+}
+
+CsvTable read_csv(const std::string& path) { return parse_csv(read_data_file(path), path); }
 
 std::string format_csv(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
     std::string out;

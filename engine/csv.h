@@ -26,6 +26,11 @@ CsvTable parse_csv(std::string_view text, const std::string& path);
 // Formats rows as CSV the way Python's csv module does (quotes only fields that need them, \n line ends).
 std::string format_csv(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 
+// Reads a data file whole (CSV, JSON Lines) for the in-memory parsers. Parsing holds the text plus
+// the parsed fields (about three times the file), so a file over a quarter of the machine's memory
+// (or 16 GiB) is a DataError saying so, before anything is read: never a half-loaded crash.
+std::string read_data_file(const std::string& path);
+
 // True when `text` is valid UTF-8; sets *bad_offset to the first bad byte otherwise.
 bool is_valid_utf8(std::string_view text, size_t* bad_offset = nullptr);
 

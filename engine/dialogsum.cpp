@@ -644,7 +644,7 @@ DialogSumSplit parse_dialogsum(std::string_view text, DataFormat format, Split s
 }
 
 DialogSumSplit load_dialogsum_file(const std::string& path, Split split, const LoadOptions& options) {
-    const std::string text = read_file(path);
+    const std::string text = read_data_file(path);
     return parse_dialogsum(text, detect_format(path, text), split, path, options);
 }
 

@@ -1,5 +1,6 @@
 #include "engine/jsonl.h"
 
+#include "engine/csv.h"
 #include "models/errors.h"
 #include "models/file_util.h"
 
@@ -13,7 +14,7 @@ std::vector<JsonlRecord> read_jsonl(const std::string& path) {
         std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
         return parse_jsonl(text, "<stdin>");
     }
-    return parse_jsonl(read_file(path), path);
+    return parse_jsonl(read_data_file(path), path);
 }
 
 std::vector<JsonlRecord> parse_jsonl(const std::string& text, const std::string& path) {

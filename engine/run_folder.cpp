@@ -6,12 +6,15 @@
 #include <openssl/evp.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace sumlab {
@@ -62,7 +65,20 @@ MetricsWriter::~MetricsWriter() {
 
 void MetricsWriter::append(const nlohmann::json& line) {
     std::string text = line.dump() + "\n";
-    if (std::fwrite(text.data(), 1, text.size(), file_) != text.size() || std::fflush(file_) != 0)
+    // Crash-test hook (tests/app/tst_train_crash.cpp): write half the line, flush it and wait, so a
+    // SIGKILL leaves a torn last line for the reader to skip. Unset in normal use.
+    static const bool stall = [] {
+        const char* point = std::getenv("SUMLAB_TEST_STALL");
+        return point && std::strcmp(point, "metrics-append") == 0;
+    }();
+    size_t done = 0;
+    if (stall) {
+        done = text.size() / 2;
+        if (std::fwrite(text.data(), 1, done, file_) != done || std::fflush(file_) != 0)
+            throw FileError(path_, std::string("cannot write metrics: ") + std::strerror(errno));
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    }
+    if (std::fwrite(text.data() + done, 1, text.size() - done, file_) != text.size() - done || std::fflush(file_) != 0)
         throw FileError(path_, std::string("cannot write metrics: ") + std::strerror(errno));
     ::fdatasync(::fileno(file_));
 }
@@ -109,6 +125,7 @@ std::vector<std::pair<int64_t, std::string>> list_checkpoints(const std::string&
         if (name.rfind("checkpoint-", 0) != 0) continue;
         std::string num = name.substr(11);
         if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos) continue;  // skips temporaries
+        if (num.size() > 18) continue;  // not a step SumLab wrote (std::stoll would throw out_of_range)
         std::string path = join_path(run_dir, name);
         if (!is_file(join_path(path, "trainer_state.json"))) continue;
         out.emplace_back(std::stoll(num), path);

@@ -19,6 +19,27 @@ namespace {
 
 const char* kPluginName = "libsumlab_sentencepiece.so";
 
+// ASan and TSan abort on dlopen(RTLD_DEEPBIND): a deep-bound library would bypass their malloc and
+// pthread interceptors. Sanitizer builds (-DSUMLAB_SANITIZE) therefore load the plugin without it,
+// which works only while LibTorch's libprotobuf is not in the process: otherwise libsentencepiece's
+// own protobuf calls bind to it and crash (a SEGV in Arena::CreateMaybeMessage, seen under ASan).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SUMLAB_NO_DEEPBIND 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SUMLAB_NO_DEEPBIND 1
+#endif
+#ifdef SUMLAB_NO_DEEPBIND
+constexpr int kPluginFlags = RTLD_NOW | RTLD_LOCAL;
+const char* kSanitizerRefusal =
+    "SentencePiece cannot be loaded in a sanitizer build of a program that links LibTorch (the sanitizers "
+    "refuse RTLD_DEEPBIND, and without it Debian's libsentencepiece binds to LibTorch's protobuf and crashes)";
+#else
+constexpr int kPluginFlags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
+#endif
+
 std::string executable_dir() {
     char buf[PATH_MAX];
     ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -45,9 +66,16 @@ const Plugin& plugin() {
         candidates.push_back(join_path(dir, kPluginName));
         candidates.push_back(join_path(dir, std::string("../") + SUMLAB_PLUGIN_INSTALL_DIR + "/" + kPluginName));
         std::string errors;
+#ifdef SUMLAB_NO_DEEPBIND
+        if (void* protobuf = ::dlopen("libprotobuf.so.32", RTLD_LAZY | RTLD_NOLOAD)) {
+            ::dlclose(protobuf);
+            p.error = kSanitizerRefusal;
+            return;
+        }
+#endif
         for (const auto& c : candidates) {
             if (!is_file(c)) continue;
-            void* h = ::dlopen(c.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+            void* h = ::dlopen(c.c_str(), kPluginFlags);
             if (!h) {
                 errors += std::string(" ") + ::dlerror();
                 continue;

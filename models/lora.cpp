@@ -91,7 +91,9 @@ LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& pat
     if (!j.is_object()) throw ConfigError(path, "", "must be a JSON object");
     LoraConfig c;
     if (j.contains("peft_type") && j["peft_type"] != "LORA")
-        throw ConfigError(path, "peft_type", "is " + j["peft_type"].dump() + "; SumLab reads LoRA adapters");
+        throw ConfigError(path, "peft_type",
+                          "is " + (j["peft_type"].is_structured() ? std::string("not a string") : j["peft_type"].dump()) +
+                              "; SumLab reads LoRA adapters");
     auto number = [&](const char* key, double& out) {
         if (!j.contains(key) || j[key].is_null()) return;
         if (!j[key].is_number()) throw ConfigError(path, key, "must be a number");
@@ -126,6 +128,21 @@ LoraConfig LoraConfig::from_json(const nlohmann::json& j, const std::string& pat
     if (j.contains("fan_in_fan_out") && j["fan_in_fan_out"] == true) throw ConfigError(path, "fan_in_fan_out", "must be false for T5");
     c.validate(path);
     return c;
+}
+
+LoraConfig LoraConfig::from_file(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && st.st_size > (off_t{16} << 20))  // a few KB when real
+        throw FileError(path, "is " + std::to_string(st.st_size) + " bytes, too large for a JSON config (limit 16 MiB)");
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(read_file(path));
+    } catch (const nlohmann::json::exception& e) {
+        std::string why = e.what();
+        auto bracket = why.find("] ");  // drop nlohmann's "[json.exception.parse_error.101] "
+        throw ConfigError(path, "", "invalid JSON: " + (bracket == std::string::npos ? why : why.substr(bracket + 2)));
+    }
+    return from_json(j, path);
 }
 
 void apply_lora(T5ForConditionalGenerationImpl& model, const LoraConfig& config) {
@@ -172,13 +189,7 @@ LoraConfig load_adapter(T5ForConditionalGenerationImpl& model, const std::string
     if (!is_directory(dir)) throw FileError(dir, "no such adapter folder");
     std::string config_path = join_path(dir, "adapter_config.json");
     if (!is_file(config_path)) throw FileError(config_path, "missing: a PEFT adapter folder needs adapter_config.json");
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(read_file(config_path));
-    } catch (const nlohmann::json::exception& e) {
-        throw ConfigError(config_path, "", std::string("invalid JSON: ") + e.what());
-    }
-    LoraConfig config = LoraConfig::from_json(j, config_path);
+    LoraConfig config = LoraConfig::from_file(config_path);
     std::string weights = join_path(dir, "adapter_model.safetensors");
     if (!is_file(weights)) throw FileError(weights, "missing: SumLab reads adapters saved with safe_serialization (adapter_model.safetensors)");
     SafetensorsFile file(weights);

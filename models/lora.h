@@ -24,6 +24,8 @@ struct LoraConfig {
     void validate(const std::string& where) const;
     nlohmann::json to_json() const;  // PEFT 0.6.2's adapter_config.json fields
     static LoraConfig from_json(const nlohmann::json& j, const std::string& path);
+    // Reads and validates adapter_config.json; FileError or ConfigError name the file.
+    static LoraConfig from_file(const std::string& path);
 };
 
 // Attaches fresh adapters (A kaiming-uniform, B zero) to every targeted linear layer and freezes

@@ -13,7 +13,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <limits>
@@ -21,6 +23,7 @@
 #include <set>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -70,6 +73,18 @@ std::string quote_name(const std::string& name) {
     constexpr size_t kMaxShown = 200;
     if (name.size() <= kMaxShown) return "'" + name + "'";
     return "'" + name.substr(0, kMaxShown) + "...' (" + std::to_string(name.size()) + " bytes)";
+}
+
+// A header value for an error message. dump() recurses, and the header may nest lists thousands
+// deep (a 100 MB header allows millions), so nested values are summarised, long ones cut.
+std::string shown(const nlohmann::json& v) {
+    if (v.is_structured()) {
+        bool flat = true;
+        for (const auto& item : v) flat = flat && !item.is_structured();
+        if (!flat || v.size() > 8) return v.is_array() ? "(a nested or long list)" : "(an object)";
+    }
+    std::string text = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return text.size() <= 120 ? text : text.substr(0, 120) + "...";
 }
 
 std::string shape_text(const std::vector<int64_t>& shape) {
@@ -150,7 +165,7 @@ SafetensorsEntry parse_entry(const std::string& path, const std::string& name, c
         if (!dim.is_number_unsigned()) {
             if (dim.is_number_integer())
                 throw FileError(path, what + " has the negative dimension " + dim.dump() + " in its shape");
-            throw FileError(path, what + " has the non-integer dimension " + dim.dump() + " in its shape");
+            throw FileError(path, what + " has the non-integer dimension " + shown(dim) + " in its shape");
         }
         const uint64_t d = dim.get<uint64_t>();
         if (d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
@@ -165,7 +180,7 @@ SafetensorsEntry parse_entry(const std::string& path, const std::string& name, c
 
     const auto& offsets = require_field(path, name, value, "data_offsets");
     if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
-        throw FileError(path, what + ": data_offsets " + offsets.dump() + " is not [begin, end] with non-negative integers");
+        throw FileError(path, what + ": data_offsets " + shown(offsets) + " is not [begin, end] with non-negative integers");
     const uint64_t begin = offsets[0].get<uint64_t>();
     const uint64_t end = offsets[1].get<uint64_t>();
     if (begin > end) throw FileError(path, what + ": data_offsets " + offsets.dump() + " ends before it begins");
@@ -428,6 +443,13 @@ void save_safetensors(const std::string& path, const std::vector<std::pair<std::
     const uint64_t header_size = header.size();
     out.write(&header_size, sizeof header_size);
     out.write(header.data(), header.size());
+    // Crash-test hook (tests/app/tst_train_crash.cpp): hold the half-written file open for a moment
+    // so that a SIGKILL lands inside a checkpoint write. Unset in normal use.
+    static const bool stall = [] {
+        const char* point = std::getenv("SUMLAB_TEST_STALL");
+        return point && std::strcmp(point, "safetensors-write") == 0;
+    }();
+    if (stall) std::this_thread::sleep_for(std::chrono::milliseconds(150));
     for (const Item& item : items) {
         if (item.nbytes == 0) continue;
         // One tensor at a time is copied (only when it is not already contiguous CPU memory).

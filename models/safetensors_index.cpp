@@ -6,6 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdint>
+#include <sys/stat.h>
+#include <utility>
+#include <vector>
+
 namespace sumlab {
 
 namespace {
@@ -37,9 +43,29 @@ bool is_safe_shard_name(const std::string& name) {
     return true;
 }
 
+// Nesting depth of a JSON value, measured without recursion (the value may nest millions deep).
+size_t json_depth(const nlohmann::json& root) {
+    size_t deepest = 0;
+    std::vector<std::pair<const nlohmann::json*, size_t>> todo{{&root, 1}};
+    while (!todo.empty()) {
+        auto [v, depth] = todo.back();
+        todo.pop_back();
+        deepest = std::max(deepest, depth);
+        if (v->is_structured())
+            for (const auto& child : *v) todo.emplace_back(&child, depth + 1);
+    }
+    return deepest;
+}
+
+// HF's index of an 11-billion-parameter model is ~50 KB; a larger "index" is refused unread.
+constexpr uint64_t kMaxIndexBytes = uint64_t{64} << 20;
+
 }  // namespace
 
 SafetensorsIndex::SafetensorsIndex(const std::string& index_path) : path_(index_path) {
+    struct stat st {};
+    if (::stat(index_path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > kMaxIndexBytes)
+        throw FileError(index_path, "is " + std::to_string(st.st_size) + " bytes, too large for a safetensors index (limit 64 MiB)");
     const std::string text = read_file(index_path);
     // nlohmann stops at a NUL byte as if the input ended there; JSON text never holds one.
     if (text.find('\0') != std::string::npos) throw FileError(index_path, "is not valid JSON: it contains a NUL byte");
@@ -55,8 +81,11 @@ SafetensorsIndex::SafetensorsIndex(const std::string& index_path) : path_(index_
 
     if (auto it = index.find("metadata"); it != index.end() && !it->is_null()) {
         if (!it->is_object()) throw FileError(index_path, "'metadata' is not an object");
-        for (const auto& [key, value] : it->items())
+        for (const auto& [key, value] : it->items()) {
+            // dump() recurses: a value nested thousands deep would overflow the stack.
+            if (json_depth(value) > 64) throw FileError(index_path, "'metadata' value " + quote_name(key) + " is nested too deeply");
             metadata_[key] = value.is_string() ? value.get<std::string>() : value.dump();
+        }
     }
 
     auto weight_map = index.find("weight_map");

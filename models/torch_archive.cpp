@@ -15,6 +15,7 @@
 #include <c10/util/Exception.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -592,6 +593,12 @@ Value* Unpickler::rebuild_tensor(const std::vector<Value*>& args) {
             overflow = overflow || __builtin_mul_overflow(t.sizes[d] - 1, t.strides[d], &reach) ||
                        __builtin_add_overflow(last, reach, &last) || __builtin_mul_overflow(numel, t.sizes[d], &numel);
         }
+        // A state dict's tensors never overlap themselves; a stride-0 tensor larger than its storage
+        // would make the loader allocate far more than the file holds.
+        if (!overflow && numel > storage.numel)
+            fail("a tensor of size " + c10::str(c10::IntArrayRef(t.sizes)) + " has " + std::to_string(numel) +
+                 " elements but views storage " + quote_name(storage.key) + " of only " + std::to_string(storage.numel) +
+                 " (overlapping strides are not supported)");
         if (overflow || last >= storage.numel)
             fail("a tensor of size " + c10::str(c10::IntArrayRef(t.sizes)) + ", stride " +
                  c10::str(c10::IntArrayRef(t.strides)) + " and offset " + std::to_string(t.offset) +
@@ -619,6 +626,98 @@ void check_zip_magic(const std::string& path) {
     throw FileError(path, "is not a torch.save zip archive");
 }
 
+// The uncompressed size each zip entry claims, read from the central directory before any record
+// is: PyTorchStreamReader allocates that many bytes up front, so a forged size would be a huge
+// allocation. Keys are names without the archive's top folder, as PyTorchStreamReader uses them.
+// Throws FileError when the directory is not well formed.
+std::map<std::string, uint64_t> zip_record_sizes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw FileError(path, "cannot open: " + std::string(std::strerror(errno)));
+    in.seekg(0, std::ios::end);
+    const auto file_size = static_cast<uint64_t>(in.tellg());
+    auto read_at = [&](uint64_t pos, size_t n) {
+        std::string buf(n, '\0');
+        if (pos > file_size || n > file_size - pos) throw FileError(path, "zip directory points past the end of the file");
+        in.seekg(static_cast<std::streamoff>(pos));
+        in.read(buf.data(), static_cast<std::streamsize>(n));
+        if (static_cast<size_t>(in.gcount()) != n) throw FileError(path, "cannot read the zip directory");
+        return buf;
+    };
+    auto le = [](const std::string& b, size_t at, int bytes) {
+        uint64_t v = 0;
+        for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(b[at + static_cast<size_t>(i)]);
+        return v;
+    };
+    // End of central directory: 22 bytes plus a comment of up to 64 KiB, found from the end.
+    const size_t tail_size = static_cast<size_t>(std::min<uint64_t>(file_size, 22 + 65535));
+    const std::string tail = read_at(file_size - tail_size, tail_size);
+    size_t eocd = std::string::npos;
+    for (size_t i = tail_size >= 22 ? tail_size - 22 + 1 : 0; i-- > 0;)
+        if (le(tail, i, 4) == 0x06054b50) { eocd = i; break; }
+    if (eocd == std::string::npos) throw FileError(path, "is not a readable torch.save archive: no zip end-of-directory record");
+    uint64_t entries = le(tail, eocd + 10, 2);
+    uint64_t cd_size = le(tail, eocd + 12, 4);
+    uint64_t cd_offset = le(tail, eocd + 16, 4);
+    if (entries == 0xFFFF || cd_size == 0xFFFFFFFF || cd_offset == 0xFFFFFFFF) {  // zip64
+        const uint64_t eocd_pos = file_size - tail_size + eocd;
+        if (eocd_pos < 20) throw FileError(path, "is not a readable torch.save archive: zip64 locator missing");
+        const std::string locator = read_at(eocd_pos - 20, 20);
+        if (le(locator, 0, 4) != 0x07064b50) throw FileError(path, "is not a readable torch.save archive: zip64 locator missing");
+        const std::string z = read_at(le(locator, 8, 8), 56);
+        if (le(z, 0, 4) != 0x06064b50) throw FileError(path, "is not a readable torch.save archive: bad zip64 directory record");
+        entries = le(z, 32, 8);
+        cd_size = le(z, 40, 8);
+        cd_offset = le(z, 48, 8);
+    }
+    if (cd_size > file_size || entries > cd_size / 46)
+        throw FileError(path, "is not a readable torch.save archive: the zip directory does not fit in the file");
+    if (entries == 0) throw FileError(path, "is not a readable torch.save archive: the zip archive is empty");
+    const std::string cd = read_at(cd_offset, static_cast<size_t>(cd_size));
+    std::map<std::string, uint64_t> sizes;
+    size_t at = 0;
+    for (uint64_t e = 0; e < entries; ++e) {
+        if (at + 46 > cd.size() || le(cd, at, 4) != 0x02014b50)
+            throw FileError(path, "is not a readable torch.save archive: zip directory entry " + std::to_string(e) + " is damaged");
+        const uint64_t method = le(cd, at + 10, 2);
+        uint64_t comp = le(cd, at + 20, 4), uncomp = le(cd, at + 24, 4);
+        const size_t name_len = le(cd, at + 28, 2), extra_len = le(cd, at + 30, 2), comment_len = le(cd, at + 32, 2);
+        if (at + 46 + name_len + extra_len + comment_len > cd.size())
+            throw FileError(path, "is not a readable torch.save archive: zip directory entry " + std::to_string(e) + " is damaged");
+        std::string name = cd.substr(at + 46, name_len);
+        // The zip64 extra field holds the real sizes of entries whose 32-bit fields are 0xFFFFFFFF.
+        for (size_t x = at + 46 + name_len; x + 4 <= at + 46 + name_len + extra_len;) {
+            const uint64_t id = le(cd, x, 2), len = le(cd, x + 2, 2);
+            if (x + 4 + len > at + 46 + name_len + extra_len) break;
+            if (id == 0x0001) {
+                size_t f = x + 4;
+                if (uncomp == 0xFFFFFFFF && f + 8 <= x + 4 + len) { uncomp = le(cd, f, 8); f += 8; }
+                if (comp == 0xFFFFFFFF && f + 8 <= x + 4 + len) comp = le(cd, f, 8);
+            }
+            x += 4 + len;
+        }
+        // Stored entries hold their bytes as they are; deflate cannot shrink data more than 1032:1.
+        if ((method == 0 && uncomp != comp) || (method != 0 && uncomp / 1032 > comp))
+            throw FileError(path, "zip entry " + quote_name(name) + " claims " + std::to_string(uncomp) + " bytes from " +
+                                      std::to_string(comp) + " stored ones (a damaged or forged archive)");
+        // The local header must be where the directory says, name the same entry, and leave room
+        // for the data (zip64 offsets are left to the reader).
+        const uint64_t local = le(cd, at + 42, 4);
+        if (local != 0xFFFFFFFF) {
+            const std::string header = read_at(local, 30);
+            const uint64_t local_name_len = le(header, 26, 2), local_extra_len = le(header, 28, 2);
+            if (le(header, 0, 4) != 0x04034b50 || local_name_len != name_len || read_at(local + 30, name_len) != name ||
+                local + 30 + local_name_len + local_extra_len + comp > file_size)
+                throw FileError(path, "is not a readable torch.save archive: the zip entry " + quote_name(name) +
+                                          " does not match its local header");
+        }
+        const size_t slash = name.find('/');
+        const std::string key = slash == std::string::npos ? name : name.substr(slash + 1);
+        sizes[key] = std::max(sizes[key], uncomp);
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    return sizes;
+}
+
 std::pair<at::DataPtr, size_t> read_record(caffe2::serialize::PyTorchStreamReader& reader, const std::string& path,
                                            const std::string& record) {
     try {
@@ -638,6 +737,10 @@ std::vector<std::pair<std::string, torch::Tensor>> load_torch_state_dict(const s
         throw std::invalid_argument("load_torch_state_dict: dtype must be a floating-point type, not " +
                                     std::string(c10::toString(dtype)));
     check_zip_magic(path);
+    // Our own read of the zip directory comes first: it refuses forged sizes before the reader could
+    // allocate them, and a directory the reader would choke on (LibTorch 1.13 leaks its zip state
+    // when its constructor throws).
+    const std::map<std::string, uint64_t> record_sizes = zip_record_sizes(path);
     std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
     bool has_pickle = false;
     bool has_byteorder = false;
@@ -655,6 +758,12 @@ std::vector<std::pair<std::string, torch::Tensor>> load_torch_state_dict(const s
         if (order != "little") throw FileError(path, "stores " + quote_name(order) + "-endian data; only little-endian is supported");
     }
 
+    auto claimed_size = [&](const std::string& record) {
+        auto it = record_sizes.find(record);
+        return it == record_sizes.end() ? uint64_t{0} : it->second;
+    };
+    if (claimed_size("data.pkl") > kMaxPickleBytes)
+        throw FileError(path, "data.pkl is " + std::to_string(claimed_size("data.pkl")) + " bytes, more than a state dict needs");
     auto [pickle, pickle_size] = read_record(*reader, path, "data.pkl");
     if (pickle_size > kMaxPickleBytes)
         throw FileError(path, "data.pkl is " + std::to_string(pickle_size) + " bytes, more than a state dict needs");
@@ -706,6 +815,10 @@ std::vector<std::pair<std::string, torch::Tensor>> load_torch_state_dict(const s
                 }
                 if (!present)
                     throw FileError(path, "storage record " + record + " (holding " + quote_name(*n.name) + ") is missing");
+                if (claimed_size(record) != nbytes)  // checked before reading: the reader allocates what the zip claims
+                    throw FileError(path, "storage record " + record + " has " + std::to_string(claimed_size(record)) +
+                                              " bytes, but " + std::to_string(s.numel) + " " + c10::toString(s.dtype) +
+                                              " elements need " + std::to_string(nbytes));
                 auto [bytes, size] = read_record(*reader, path, record);
                 if (size != nbytes)
                     throw FileError(path, "storage record " + record + " has " + std::to_string(size) + " bytes, but " +

@@ -3,7 +3,9 @@
 
 #include <sentencepiece_processor.h>
 
+#include <exception>
 #include <memory>
+#include <string>
 
 namespace {
 
@@ -35,13 +37,23 @@ public:
 
 }  // namespace
 
+// SentencePiece reports most problems through its Status, but a damaged model can also make it
+// throw (its Darts trie builder throws on keys it cannot order, found by fuzz_sentencepiece_load):
+// nothing may escape this C entry point, so every failure becomes the error text.
 extern "C" __attribute__((visibility("default"))) sumlab::SentencePieceModel* sumlab_sentencepiece_load(
     const char* model_path, std::string* error) {
-    auto model = std::make_unique<Model>();
-    auto status = model->sp.Load(model_path);
-    if (!status.ok()) {
-        if (error) *error = status.ToString();
-        return nullptr;
+    try {
+        auto model = std::make_unique<Model>();
+        auto status = model->sp.Load(model_path);
+        if (!status.ok()) {
+            if (error) *error = status.ToString();
+            return nullptr;
+        }
+        return model.release();
+    } catch (const std::exception& e) {
+        if (error) *error = std::string("SentencePiece failed on it: ") + e.what();
+    } catch (...) {
+        if (error) *error = "SentencePiece failed on it";
     }
-    return model.release();
+    return nullptr;
 }

@@ -5,14 +5,29 @@
 
 #include <nlohmann/json.hpp>
 
+#include <climits>
+#include <cstdio>
+#include <sys/stat.h>
+
 namespace sumlab {
 
 namespace {
 
+// A config file is a few KB; a multi-GB one (a weights file under the wrong name, say) is refused
+// before it is read into memory.
+constexpr uint64_t kMaxConfigBytes = uint64_t{16} << 20;
+
+std::string read_config_text(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > kMaxConfigBytes)
+        throw FileError(path, "is " + std::to_string(st.st_size) + " bytes, too large for a JSON config (limit 16 MiB)");
+    return read_file(path);
+}
+
 nlohmann::json parse_json_file(const std::string& path) {
     if (!is_file(path)) throw FileError(path, "missing");
     try {
-        return nlohmann::json::parse(read_file(path));
+        return nlohmann::json::parse(read_config_text(path));
     } catch (const nlohmann::json::exception& e) {
         std::string why = e.what();
         auto bracket = why.find("] ");
@@ -20,11 +35,22 @@ nlohmann::json parse_json_file(const std::string& path) {
     }
 }
 
+// A value from the file for an error message: lists and objects are not printed (dump() recurses,
+// and a hostile file can nest them thousands deep), long strings are cut.
+std::string shown(const nlohmann::json& v) {
+    if (v.is_array()) return "a list";
+    if (v.is_object()) return "an object";
+    std::string text = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return text.size() <= 80 ? text : text.substr(0, 80) + "...";
+}
+
 template <typename T>
 void read_int(const nlohmann::json& j, const char* key, T& out, const std::string& path, int64_t lo, int64_t hi) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return;
-    if (!it->is_number_integer()) throw ConfigError(path, key, "must be an integer, got " + it->dump());
+    if (!it->is_number_integer()) throw ConfigError(path, key, "must be an integer, got " + shown(*it));
+    if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(hi))
+        throw ConfigError(path, key, "value " + it->dump() + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     int64_t v = it->get<int64_t>();
     if (v < lo || v > hi)
         throw ConfigError(path, key, "value " + std::to_string(v) + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
@@ -34,7 +60,7 @@ void read_int(const nlohmann::json& j, const char* key, T& out, const std::strin
 void read_double(const nlohmann::json& j, const char* key, double& out, const std::string& path, double lo, double hi) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return;
-    if (!it->is_number()) throw ConfigError(path, key, "must be a number, got " + it->dump());
+    if (!it->is_number()) throw ConfigError(path, key, "must be a number, got " + shown(*it));
     double v = it->get<double>();
     if (!(v >= lo && v <= hi)) throw ConfigError(path, key, "value " + it->dump() + " is outside the allowed range");
     out = v;
@@ -43,7 +69,7 @@ void read_double(const nlohmann::json& j, const char* key, double& out, const st
 void read_bool(const nlohmann::json& j, const char* key, bool& out, const std::string& path) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return;
-    if (!it->is_boolean()) throw ConfigError(path, key, "must be true or false, got " + it->dump());
+    if (!it->is_boolean()) throw ConfigError(path, key, "must be true or false, got " + shown(*it));
     out = it->get<bool>();
 }
 
@@ -51,13 +77,11 @@ void read_bool(const nlohmann::json& j, const char* key, bool& out, const std::s
 void read_token_id(const nlohmann::json& j, const char* key, int64_t& out, const std::string& path) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return;
-    if (it->is_array() && !it->empty() && (*it)[0].is_number_integer()) {
-        out = (*it)[0].get<int64_t>();
-    } else if (it->is_number_integer()) {
-        out = it->get<int64_t>();
-    } else {
-        throw ConfigError(path, key, "must be a token id, got " + it->dump());
-    }
+    const nlohmann::json* id = it->is_array() && !it->empty() ? &(*it)[0] : &*it;
+    if (!id->is_number_integer()) throw ConfigError(path, key, "must be a token id, got " + shown(*it));
+    if (id->is_number_unsigned() && id->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+        throw ConfigError(path, key, "token id " + id->dump() + " is too large");
+    out = id->get<int64_t>();
     if (out < 0) throw ConfigError(path, key, "must not be negative");
 }
 
@@ -65,6 +89,20 @@ void read_token_id(const nlohmann::json& j, const char* key, int64_t& out, const
 // still refuse absurd values before anything is allocated.
 constexpr int64_t kMaxDim = 65536;
 constexpr int64_t kMaxLayers = 512;
+// Each bound alone still allows a model no machine holds (vocab 10^7 x d_model 65536), so the whole
+// parameter count is checked too: 16 billion, above T5-XXL's 11.3 billion.
+constexpr double kMaxParameters = 16e9;
+
+// Parameters the config describes (HF's T5ForConditionalGeneration), in double: no overflow.
+double parameter_count(const T5Config& c) {
+    const double d = static_cast<double>(c.d_model), inner = static_cast<double>(c.inner_dim());
+    const double attention = 4 * d * inner;
+    const double ff = (c.is_gated() ? 3 : 2) * d * static_cast<double>(c.d_ff);
+    const double bias = static_cast<double>(c.relative_attention_num_buckets * c.num_heads);
+    const double embeddings = static_cast<double>(c.vocab_size) * d * (c.tie_word_embeddings ? 1 : 2);
+    return embeddings + static_cast<double>(c.num_layers) * (attention + ff + 2 * d) +
+           static_cast<double>(c.num_decoder_layers) * (2 * attention + ff + 3 * d) + 2 * bias + 2 * d;
+}
 
 }  // namespace
 
@@ -114,6 +152,13 @@ T5Config T5Config::from_json(const nlohmann::json& j, const std::string& path) {
                           "\"" + c.feed_forward_proj + "\" is not one of relu, gated-gelu, gated-silu, gated-relu, gelu, silu");
     if (c.relative_attention_num_buckets % 2 != 0)
         throw ConfigError(path, "relative_attention_num_buckets", "must be even (half the buckets per direction)");
+    if (const double n = parameter_count(c); n > kMaxParameters) {
+        char count[32];
+        std::snprintf(count, sizeof count, "%.3g", n);
+        throw ConfigError(path, "", std::string("describes a model of ") + count +
+                                        " parameters (vocab_size, d_model, d_ff, num_heads * d_kv and the layer counts "
+                                        "together), more than the 16 billion SumLab will allocate");
+    }
     for (auto [key, id] : {std::pair<const char*, int64_t>{"pad_token_id", c.pad_token_id},
                            {"eos_token_id", c.eos_token_id},
                            {"decoder_start_token_id", c.decoder_start_token_id}}) {
