@@ -478,6 +478,10 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
                                       std::to_string(world_size) + ": data position recomputed from step " + std::to_string(state.global_step));
         }
         truncate_metrics(join_path(setup_.output_dir, "metrics.jsonl"), state.global_step);
+    } else if (is_main) {
+        // Starting over (no checkpoint to resume, e.g. killed before the first one): the lines a
+        // killed attempt logged would otherwise precede this run's steps 1, 2, ...
+        truncate_metrics(join_path(setup_.output_dir, "metrics.jsonl"), 0);
     }
     if (dist) sync_from_main(*dist, session, !setup_.resume_from.empty());
     if (is_main) write_run_json(setup_, data, max_steps, resume, dist);
@@ -618,6 +622,34 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
     return result;
 }
 
+namespace {
+
+void read_metrics_line(const nlohmann::json& j, RunInfo& info) {
+    if (j.contains("eval_loss")) {
+        EvalMetrics m;
+        m.step = j.value("step", int64_t{0});
+        m.epoch = j.value("epoch", 0.0);
+        m.eval_loss = j.value("eval_loss", 0.0);
+        m.eval_tokens = j.value("eval_tokens", int64_t{0});
+        info.evals.push_back(m);
+    } else if (j.contains("loss")) {
+        StepMetrics m;
+        m.step = j.value("step", int64_t{0});
+        m.max_steps = j.value("max_steps", int64_t{0});
+        m.epoch = j.value("epoch", 0.0);
+        m.loss = j.value("loss", 0.0);
+        m.learning_rate = j.value("learning_rate", 0.0);
+        m.grad_norm = j.value("grad_norm", 0.0);
+        m.tokens_per_second = j.value("tokens_per_second", 0.0);
+        m.tokens_seen = j.value("tokens_seen", int64_t{0});
+        m.elapsed_s = j.value("elapsed_s", 0.0);
+        m.eta_s = j.value("eta_s", 0.0);
+        info.logs.push_back(m);
+    }
+}
+
+}  // namespace
+
 RunInfo read_run(const std::string& dir) {
     RunInfo info;
     info.dir = dir;
@@ -637,32 +669,13 @@ RunInfo read_run(const std::string& dir) {
             if (end == std::string::npos) break;  // a line still being written
             std::string line = text.substr(pos, end - pos);
             pos = end + 1;
-            nlohmann::json j;
+            // A line cut short by a kill, or one with a value of the wrong type, is skipped: the
+            // curve keeps every line that can be read.
             try {
-                j = nlohmann::json::parse(line);
+                auto j = nlohmann::json::parse(line);
+                read_metrics_line(j, info);
             } catch (const nlohmann::json::exception&) {
                 continue;
-            }
-            if (j.contains("eval_loss")) {
-                EvalMetrics m;
-                m.step = j.value("step", int64_t{0});
-                m.epoch = j.value("epoch", 0.0);
-                m.eval_loss = j.value("eval_loss", 0.0);
-                m.eval_tokens = j.value("eval_tokens", int64_t{0});
-                info.evals.push_back(m);
-            } else if (j.contains("loss")) {
-                StepMetrics m;
-                m.step = j.value("step", int64_t{0});
-                m.max_steps = j.value("max_steps", int64_t{0});
-                m.epoch = j.value("epoch", 0.0);
-                m.loss = j.value("loss", 0.0);
-                m.learning_rate = j.value("learning_rate", 0.0);
-                m.grad_norm = j.value("grad_norm", 0.0);
-                m.tokens_per_second = j.value("tokens_per_second", 0.0);
-                m.tokens_seen = j.value("tokens_seen", int64_t{0});
-                m.elapsed_s = j.value("elapsed_s", 0.0);
-                m.eta_s = j.value("eta_s", 0.0);
-                info.logs.push_back(m);
             }
         }
     }

@@ -261,7 +261,10 @@ nlohmann::json TrainingArguments::to_json() const {
 TrainingArguments TrainingArguments::from_json(const nlohmann::json& j, const std::string& path) {
     if (!j.is_object()) throw ConfigError(path, "", "training settings must be a JSON object");
     TrainingArguments a;
-    for (const auto& [key, value] : j.items()) {
+    for (const auto& item : j.items()) {
+        // Not a structured binding: C++17 lambdas cannot capture those (clang refuses it).
+        const std::string& key = item.key();
+        const auto& value = item.value();
         auto it = std::find_if(training_settings().begin(), training_settings().end(), [&](const SettingSpec& s) { return s.key == key; });
         if (it == training_settings().end()) throw ConfigError(path, key, "is not a training setting");
         check_value(*it, value, path);

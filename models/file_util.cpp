@@ -53,10 +53,13 @@ void write_atomically(const std::string& path, std::string_view contents) {
         p += n;
         left -= static_cast<size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
-        std::string why = errno_text();
+    const bool synced = ::fsync(fd) == 0;
+    std::string failure = synced ? std::string() : errno_text();
+    const bool closed = ::close(fd) == 0;  // always, or a failed fsync would leak the descriptor
+    if (synced && !closed) failure = errno_text();
+    if (!synced || !closed) {
         ::unlink(tmp.c_str());
-        throw FileError(path, "write failed: " + why);
+        throw FileError(path, "write failed: " + failure);
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         std::string why = errno_text();

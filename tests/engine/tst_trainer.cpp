@@ -28,6 +28,7 @@ private slots:
     void initTestCase();
     void full_fine_tuning_matches_huggingface();
     void lora_matches_peft();
+    void read_run_skips_lines_it_cannot_read();
     void lora_counts_match_peft();
     void lora_adapter_loads_and_merges();
     void resume_gives_the_same_curve();
@@ -325,6 +326,27 @@ void TestTrainer::overfits_32_dialogues() {
     QCOMPARE(logs.size(), size_t{8});
     QVERIFY2(logs.back().loss < 0.5 && logs.back().loss < logs.front().loss / 8,
              qPrintable(QString("loss went from %1 to %2").arg(logs.front().loss).arg(logs.back().loss)));
+}
+
+// A metrics line of the wrong shape (found by reading the fuzz target's input space) must cost that
+// line only: the Runs page reads folders being written by other machines.
+void TestTrainer::read_run_skips_lines_it_cannot_read() {
+    const std::string dir = m_tmp.filePath("odd-metrics").toStdString();
+    QVERIFY(QDir().mkpath(QString::fromStdString(dir)));
+    write_atomically(dir + "/run.json", "{}\n");
+    write_atomically(dir + "/metrics.jsonl",
+                     "{\"step\":1,\"loss\":2.5}\n"
+                     "{\"step\":2,\"loss\":\"x\"}\n"
+                     "{\"step\":[3],\"eval_loss\":1.0}\n"
+                     "not json\n"
+                     "{\"step\":4,\"loss\":1.5}\n"
+                     "{\"step\":5,\"lo");
+    RunInfo info = read_run(dir);
+    QCOMPARE(static_cast<int>(info.logs.size()), 2);
+    QCOMPARE(info.logs[0].step, int64_t{1});
+    QCOMPARE(info.logs[1].step, int64_t{4});
+    QCOMPARE(info.logs[1].loss, 1.5);
+    QVERIFY(info.evals.empty());
 }
 
 QTEST_GUILESS_MAIN(TestTrainer)
