@@ -1,6 +1,6 @@
 // Dropout for T5 training. Same semantics as torch::dropout (each element kept with probability
 // 1 - p and scaled by 1 / (1 - p)), but on CPU fp32 the mask comes from a counter-based generator
-// (SplitMix64 of seed + index) seeded once per call from LibTorch's default generator:
+// (an integer hash of seed and index) seeded once per call from LibTorch's default generator:
 // torch 1.13's CPU bernoulli_ draws one mt19937 double per element, which made dropout the
 // largest single cost of a flan-t5-small training step (46 ms per 8x6x256x256 attention map
 // against 4 ms for its softmax). The mask is not stored: backward regenerates it from the seed,

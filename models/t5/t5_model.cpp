@@ -101,11 +101,14 @@ Seq2SeqOutput T5ForConditionalGenerationImpl::forward(const torch::Tensor& input
     auto dec_in = decoder_input_ids.defined() ? decoder_input_ids : shift_right(labels);
     auto encoder_bias = T5StackImpl::mask_to_bias(attention_mask, out.encoder_last_hidden_state.scalar_type());
     auto hidden = decoder->decode(dec_in, out.encoder_last_hidden_state, encoder_bias);
-    const bool fused_loss = labels.defined() && torch::GradMode::is_enabled() && hidden.device().is_cpu() &&
-                            hidden.scalar_type() == torch::kFloat32 && (config_.tie_word_embeddings || !lm_head->has_lora());
+    // As for the attention maps (t5_attention.cpp): only where the output weights are frozen.
+    const auto& output_weight = config_.tie_word_embeddings ? shared->weight : lm_head->weight;
+    const bool fused_loss = labels.defined() && torch::GradMode::is_enabled() && !output_weight.requires_grad() &&
+                            hidden.device().is_cpu() && hidden.scalar_type() == torch::kFloat32 &&
+                            (config_.tie_word_embeddings || !lm_head->has_lora());
     if (fused_loss) {
         auto flat_hidden = hidden.reshape({-1, hidden.size(-1)});
-        const auto& weight = config_.tie_word_embeddings ? shared->weight : lm_head->weight;
+        const auto& weight = output_weight;
         if (config_.tie_word_embeddings) flat_hidden = flat_hidden * std::pow(static_cast<double>(config_.d_model), -0.5);
         auto flat_labels = labels.reshape({-1});
         out.loss_sum = LmHeadCrossEntropy::apply(flat_hidden.contiguous(), weight, flat_labels);

@@ -175,7 +175,7 @@ void TestT5Model::loss_ignores_padding() {
 }
 
 void TestT5Model::dropout_keeps_expected_share_and_scales() {
-    auto x = torch::ones({4, 6, 128, 129});  // odd last size: the pair-wise draws must cover the tail
+    auto x = torch::ones({4, 6, 128, 129});  // odd sizes and more than one parallel chunk
     for (double p : {0.05, 0.1, 0.5}) {
         auto y = sumlab::t5_dropout(x, p, true);
         const double n = static_cast<double>(x.numel());
@@ -188,7 +188,7 @@ void TestT5Model::dropout_keeps_expected_share_and_scales() {
     }
     QVERIFY(sumlab::t5_dropout(x, 0.1, false).equal(x));
     QVERIFY(sumlab::t5_dropout(x, 0.0, true).equal(x));
-    // Neighbouring elements must not be correlated (each 64-bit draw serves two of them).
+    // Neighbouring elements must not be correlated (their hash inputs differ in one bit).
     auto y = sumlab::t5_dropout(torch::ones({1 << 20}), 0.5, true).ne(0).to(torch::kFloat64);
     auto pairs = y.view({-1, 2});
     const double both = (pairs.select(1, 0) * pairs.select(1, 1)).mean().item<double>();
@@ -222,7 +222,7 @@ void TestT5Model::dropout_follows_the_torch_generator() {
     QVERIFY(!a.equal(a2));      // and a fresh mask on every call
 }
 
-// The training path of T5Attention recomputes its attention maps in backward; it must give the
+// The LoRA training path of T5Attention recomputes its attention maps in backward; it must give the
 // outputs and gradients of the same operations composed with autograd, dropout included.
 void TestT5Model::training_attention_matches_autograd_reference() {
     using namespace sumlab;
@@ -232,6 +232,15 @@ void TestT5Model::training_attention_matches_autograd_reference() {
     config.num_heads = 4;
     config.dropout_rate = 0.2;
     T5Attention attention(config, /*is_decoder=*/false, /*has_relative_attention_bias=*/true);
+    // The recomputing path serves frozen projections (LoRA); the adapters and the bias table learn.
+    for (auto* layer : {&attention->q, &attention->k, &attention->v, &attention->o}) (*layer)->weight.requires_grad_(false);
+    attention->q->add_lora(4, 8.0, 0.0);
+    attention->v->add_lora(4, 8.0, 0.0);
+    {
+        torch::NoGradGuard no_grad;
+        attention->q->lora_B.normal_();  // PEFT starts B at zero, which would hide A's gradient
+        attention->v->lora_B.normal_();
+    }
     attention->train();
     auto hidden = torch::randn({3, 7, config.d_model}, torch::requires_grad());
     auto bias_table = attention->relative_attention_bias->weight;
@@ -258,11 +267,11 @@ void TestT5Model::training_attention_matches_autograd_reference() {
         }
         (out * grad_out).sum().backward();
         return std::vector<torch::Tensor>{out.detach(), hidden.grad().clone(), bias_table.grad().clone(),
-                                          attention->q->weight.grad().clone(), attention->v->weight.grad().clone()};
+                                          attention->q->lora_A.grad().clone(), attention->v->lora_B.grad().clone()};
     };
     auto fused = run(false);
     auto reference = run(true);
-    const char* names[] = {"output", "input grad", "position bias grad", "q grad", "v grad"};
+    const char* names[] = {"output", "input grad", "position bias grad", "q lora_A grad", "v lora_B grad"};
     for (size_t i = 0; i < fused.size(); ++i)
         QVERIFY2(torch::allclose(fused[i], reference[i], 1e-5, 1e-6), names[i]);
     QVERIFY(fused[0].eq(0).sum().item<int64_t>() == 0);  // dropout acts on the maps, not the output
