@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <mutex>
 
@@ -13,8 +14,14 @@ namespace sumlab {
 
 namespace {
 
+// Eight lanes of uint32 / float (GCC and clang vector extensions): with -O2 GCC 12 left the
+// scalar loop unvectorised (perf: 9 % of a LoRA step), so the lanes are spelled out.
+typedef uint32_t u32x8 __attribute__((vector_size(32)));
+typedef int32_t i32x8 __attribute__((vector_size(32)));
+typedef float f32x8 __attribute__((vector_size(32)));
+
 // Chris Wellons' "lowbias32" integer hash: two multiply-xorshift rounds with low bias.
-inline uint32_t lowbias32(uint32_t x) {
+inline u32x8 lowbias32(u32x8 x) {
     x ^= x >> 16;
     x *= 0x7feb352dU;
     x ^= x >> 15;
@@ -24,15 +31,29 @@ inline uint32_t lowbias32(uint32_t x) {
 }
 
 // Element i is kept when hash(hash(i ^ seed_lo) + seed_hi) >= threshold (= p * 2^32): the mask
-// depends only on the seed and the index, never on how the work was split between threads, and the
-// loop is branch-free 32-bit integer work that the compiler vectorises (8 lanes with AVX2; the
-// clone is picked at load time). Indices are taken modulo 2^32: tensors that large are not dropped out.
+// depends only on the seed and the index, never on how the work was split between threads, and is
+// branch-free 32-bit integer work (AVX2 clone picked at load time, SSE2 pairs otherwise). Indices
+// are taken modulo 2^32: tensors that large are not dropped out.
 __attribute__((target_clones("avx2", "default")))
 void apply_mask(const float* in, float* out, int64_t begin, int64_t end, uint32_t seed_lo, uint32_t seed_hi,
                 uint32_t threshold, float scale) {
-    for (int64_t i = begin; i < end; ++i) {
-        const uint32_t u = lowbias32(lowbias32(static_cast<uint32_t>(i) ^ seed_lo) + seed_hi);
-        out[i] = u >= threshold ? in[i] * scale : 0.0f;
+    const u32x8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    int64_t i = begin;
+    for (; i + 8 <= end; i += 8) {
+        const u32x8 index = lane + static_cast<uint32_t>(i);
+        const u32x8 u = lowbias32(lowbias32(index ^ seed_lo) + seed_hi);
+        const i32x8 keep = u >= threshold;  // all ones where kept
+        f32x8 x;
+        std::memcpy(&x, in + i, sizeof x);
+        x *= scale;
+        i32x8 bits;
+        std::memcpy(&bits, &x, sizeof bits);
+        bits &= keep;
+        std::memcpy(out + i, &bits, sizeof bits);
+    }
+    for (; i < end; ++i) {
+        const u32x8 u = lowbias32(lowbias32(u32x8{} + static_cast<uint32_t>(i) ^ seed_lo) + seed_hi);
+        out[i] = u[0] >= threshold ? in[i] * scale : 0.0f;
     }
 }
 
