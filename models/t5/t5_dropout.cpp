@@ -18,7 +18,9 @@ namespace {
 // scalar loop unvectorised (perf: 9 % of a LoRA step), so the lanes are spelled out.
 // The types never cross a call boundary (everything inlines into apply_mask), so GCC's note that
 // passing them changes the ABI without AVX does not apply.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 typedef uint32_t u32x8 __attribute__((vector_size(32)));
 typedef int32_t i32x8 __attribute__((vector_size(32)));
 typedef float f32x8 __attribute__((vector_size(32)));
