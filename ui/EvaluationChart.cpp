@@ -1,5 +1,6 @@
 #include "ui/EvaluationChart.h"
 
+#include "ui/PlotExport.h"
 #include "ui/PlotTheme.h"
 #include "ui/ScoreTableModel.h"
 
@@ -8,9 +9,6 @@
 #include <QEvent>
 #include <QFileInfo>
 #include <QVBoxLayout>
-#ifdef SUMLAB_HAVE_QTSVG
-#include <QSvgGenerator>
-#endif
 
 #include <algorithm>
 
@@ -33,7 +31,7 @@ EvaluationChart::EvaluationChart(QWidget* parent) : QWidget(parent) {
 }
 
 QStringList EvaluationChart::imageFilters() {
-    QStringList filters{tr("PNG image (*.png)"), tr("PDF document (*.pdf)")};
+    QStringList filters{tr("PNG image (*.png)"), tr("JPEG image (*.jpg)"), tr("PDF document (*.pdf)")};
 #ifdef SUMLAB_HAVE_QTSVG
     filters << tr("SVG image (*.svg)");
 #endif
@@ -112,31 +110,5 @@ void EvaluationChart::changeEvent(QEvent* event) {
 }
 
 bool EvaluationChart::exportImage(const QString& path, QString* error) {
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    const int w = m_plot->width() >= 400 ? m_plot->width() : 1000;
-    const int h = m_plot->height() >= 250 ? m_plot->height() : 600;
-    bool ok = false;
-    if (suffix == QLatin1String("png")) ok = m_plot->savePng(path, w, h);
-    else if (suffix == QLatin1String("pdf")) ok = m_plot->savePdf(path, w, h, QCP::epNoCosmetic, QStringLiteral("SumLab"), tr("ROUGE per system"));
-#ifdef SUMLAB_HAVE_QTSVG
-    else if (suffix == QLatin1String("svg")) {
-        QSvgGenerator generator;
-        generator.setFileName(path);
-        generator.setSize(QSize(w, h));
-        generator.setViewBox(QRect(0, 0, w, h));
-        generator.setTitle(tr("ROUGE per system"));
-        QCPPainter painter;
-        ok = painter.begin(&generator);
-        if (ok) {
-            m_plot->toPainter(&painter, w, h);
-            ok = painter.end();
-        }
-    }
-#endif
-    else {
-        if (error) *error = tr("Unsupported image format \"%1\": use %2.").arg(suffix, imageFilters().join(QStringLiteral(", ")));
-        return false;
-    }
-    if (!ok && error) *error = tr("Could not write %1.").arg(path);
-    return ok;
+    return exportPlotImage(m_plot, path, QSize(1000, 600), tr("ROUGE per system"), imageFilters(), error);
 }

@@ -1,6 +1,7 @@
 #include "ui/LossPlotWidget.h"
 
 #include "ui/Accessible.h"
+#include "ui/PlotExport.h"
 #include "ui/PlotTheme.h"
 
 #include <qcustomplot.h>
@@ -23,9 +24,6 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
-#ifdef SUMLAB_HAVE_QTSVG
-#include <QSvgGenerator>
-#endif
 
 #include <algorithm>
 #include <cmath>
@@ -439,34 +437,7 @@ void LossPlotWidget::resetView() {
 }
 
 bool LossPlotWidget::exportImage(const QString& path, QString* error) {
-    const QString suffix = QFileInfo(path).suffix().toLower();
-    const int w = m_plot->width() >= 400 ? m_plot->width() : 1200;
-    const int h = m_plot->height() >= 250 ? m_plot->height() : 700;
-    bool ok = false;
-    if (suffix == QLatin1String("png")) ok = m_plot->savePng(path, w, h);
-    else if (suffix == QLatin1String("jpg") || suffix == QLatin1String("jpeg")) ok = m_plot->saveJpg(path, w, h);
-    else if (suffix == QLatin1String("pdf")) ok = m_plot->savePdf(path, w, h, QCP::epNoCosmetic, QStringLiteral("SumLab"), tr("Loss curves"));
-#ifdef SUMLAB_HAVE_QTSVG
-    else if (suffix == QLatin1String("svg")) {
-        QSvgGenerator generator;
-        generator.setFileName(path);
-        generator.setSize(QSize(w, h));
-        generator.setViewBox(QRect(0, 0, w, h));
-        generator.setTitle(tr("Loss curves"));
-        QCPPainter painter;
-        ok = painter.begin(&generator);
-        if (ok) {
-            m_plot->toPainter(&painter, w, h);
-            ok = painter.end();
-        }
-    }
-#endif
-    else {
-        if (error) *error = tr("Unsupported image format \"%1\": use %2.").arg(suffix, imageFilters().join(QStringLiteral(", ")));
-        return false;
-    }
-    if (!ok && error) *error = tr("Could not write %1.").arg(path);
-    return ok;
+    return exportPlotImage(m_plot, path, QSize(1200, 700), tr("Loss curves"), imageFilters(), error);
 }
 
 bool LossPlotWidget::exportCsv(const QString& path, QString* error) const {
