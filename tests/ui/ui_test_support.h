@@ -6,6 +6,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QString>
@@ -14,11 +15,14 @@
 
 namespace ui_test {
 
-// QSettings and QStandardPaths under ~/.qttest, emptied; call from initTestCase().
+// QSettings and QStandardPaths under ~/.qttest, emptied; call from initTestCase(). One settings
+// file per test executable: ctest -j runs the ui suites side by side, and a shared file let one
+// suite's clear() or saved workspace land in the middle of another's test.
 inline void isolateSettings() {
     QStandardPaths::setTestModeEnabled(true);
     QCoreApplication::setOrganizationName(QStringLiteral("SumLabTest"));
-    QCoreApplication::setApplicationName(QStringLiteral("SumLabTest"));
+    QCoreApplication::setApplicationName(QStringLiteral("SumLabTest-") +
+                                         QFileInfo(QCoreApplication::applicationFilePath()).completeBaseName());
     QSettings().clear();
 }
 
