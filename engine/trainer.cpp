@@ -74,13 +74,10 @@ TrainingData prepare_data(const TrainerSetup& setup, const T5Tokenizer& tokenize
     return data;
 }
 
-// Batches of example indices for one epoch: a seeded shuffle (the same for a resumed run), and with
-// group_by_length, mega-batches of 50 batches sorted by source length (HF's LengthGroupedSampler idea).
-std::vector<std::vector<size_t>> epoch_batches(const TrainingData& data, const TrainingArguments& args, int64_t epoch) {
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(args.seed) * 1000003ULL + static_cast<uint64_t>(epoch));
-    auto perm = torch::randperm(static_cast<int64_t>(data.train.size()), gen, torch::kLong);
-    std::vector<size_t> order(static_cast<size_t>(perm.size(0)));
-    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<size_t>(perm[static_cast<int64_t>(i)].item<int64_t>());
+// An epoch's example order cut into per_device_train_batch_size batches; group_by_length sorts
+// mega-batches of 50 batches by source length first (HF's LengthGroupedSampler idea).
+std::vector<std::vector<size_t>> batches_from_order(std::vector<size_t> order, const TrainingData& data,
+                                                    const TrainingArguments& args) {
     const size_t bs = static_cast<size_t>(args.per_device_train_batch_size);
     if (args.group_by_length) {
         const size_t mega = bs * 50;
@@ -97,24 +94,22 @@ std::vector<std::vector<size_t>> epoch_batches(const TrainingData& data, const T
     return batches;
 }
 
+// Batches of example indices for one epoch of a single-process run: a seeded shuffle (the same for a
+// resumed run), batched by batches_from_order.
+std::vector<std::vector<size_t>> epoch_batches(const TrainingData& data, const TrainingArguments& args, int64_t epoch) {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(args.seed) * 1000003ULL + static_cast<uint64_t>(epoch));
+    auto perm = torch::randperm(static_cast<int64_t>(data.train.size()), gen, torch::kLong);
+    std::vector<size_t> order(static_cast<size_t>(perm.size(0)));
+    const int64_t* shuffled = perm.data_ptr<int64_t>();
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<size_t>(shuffled[i]);
+    return batches_from_order(std::move(order), data, args);
+}
+
 // A rank's batches for one epoch of a data-parallel run: its DistributedSampler shard, cut into
 // per_device_train_batch_size batches (group_by_length sorts mega-batches within the shard).
 std::vector<std::vector<size_t>> rank_epoch_batches(const TrainingData& data, const TrainingArguments& args, int64_t epoch, const DistributedContext& dist) {
     std::vector<size_t> order = distributed_sampler_indices(data.train.size(), args.seed, epoch, dist.rank(), dist.world_size());
-    const size_t bs = static_cast<size_t>(args.per_device_train_batch_size);
-    if (args.group_by_length) {
-        const size_t mega = bs * 50;
-        for (size_t start = 0; start < order.size(); start += mega) {
-            auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + mega));
-            std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(start), end,
-                             [&](size_t a, size_t b) { return data.train[a].source.size() > data.train[b].source.size(); });
-        }
-    }
-    std::vector<std::vector<size_t>> batches;
-    for (size_t start = 0; start < order.size(); start += bs)
-        batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(start),
-                             order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + bs)));
-    return batches;
+    return batches_from_order(std::move(order), data, args);
 }
 
 Seq2SeqBatch collate(const std::vector<TokenizedExample>& examples, const std::vector<size_t>& indices, int64_t pad, torch::Device device) {
