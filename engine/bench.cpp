@@ -5,6 +5,7 @@
 #include "engine/batcher.h"
 #include "engine/bootstrap.h"
 #include "engine/generation.h"
+#include "engine/op_profile.h"
 #include "engine/system_info.h"
 #include "models/checkpoint.h"
 #include "models/errors.h"
@@ -15,7 +16,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <fstream>
@@ -112,6 +115,7 @@ BenchResult measure_generation(BenchContext& context, int64_t rows, int64_t num_
             }
         },
         context.settings().repeats, context.settings().warmups);
+    context.profile(label, [&] { generate(model, batch, config); });
     const double tokens = static_cast<double>(rows * bench_new_tokens);
     BenchResult result;
     result.values.push_back({prefix + "_s", t.median_s, label, "s", t.min_s, t.max_s});
@@ -334,6 +338,17 @@ BenchContext::BenchContext(BenchModelSource source, BenchSettings settings)
     : source_(std::move(source)), settings_(settings) {
     if (settings_.repeats < 1) throw ConfigError("benchmark settings", "repeats", "must be at least 1");
     if (settings_.warmups < 0) throw ConfigError("benchmark settings", "warmups", "must not be negative");
+    if (!settings_.profile_path.empty()) {
+        profile_out_ = std::make_unique<std::ofstream>(settings_.profile_path, std::ios::trunc);
+        if (!*profile_out_) throw FileError(settings_.profile_path, "cannot be written: " + std::string(std::strerror(errno)));
+    }
+}
+
+void BenchContext::profile(const std::string& title, const std::function<void()>& body) {
+    if (!profile_out_) return;
+    write_op_profile(*profile_out_, title, profile_ops(body));
+    profile_out_->flush();
+    if (!*profile_out_) throw FileError(settings_.profile_path, "writing the profile failed");
 }
 
 BenchContext::~BenchContext() = default;

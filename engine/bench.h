@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -100,6 +101,7 @@ struct BenchModelSource {
 struct BenchSettings {
     int repeats = 3;  // timed repetitions; the median is reported
     int warmups = 1;  // untimed repetitions before them
+    std::string profile_path;  // when set, one more run of each model measurement is profiled by op into this file
 };
 
 // What measurements share: settings and the model, loaded on first use and kept.
@@ -117,6 +119,9 @@ public:
     const T5Config& model_config();
     // "flan-t5-small (random weights, seed 0)" or the folder; valid once model() was called.
     const std::string& model_description() const { return model_description_; }
+    // With settings().profile_path set: runs `body` once more under LibTorch's profiler and appends its
+    // op table to that file (engine/op_profile.h). Otherwise does nothing.
+    void profile(const std::string& title, const std::function<void()>& body);
 
 private:
     void ensure_model();
@@ -126,6 +131,7 @@ private:
     std::shared_ptr<T5ForConditionalGenerationImpl> model_;
     T5Config config_;
     std::string model_description_;
+    std::unique_ptr<std::ofstream> profile_out_;
 };
 
 // ---- Measurements and their registry ----

@@ -34,6 +34,7 @@ struct BenchCommandOptions {
     int threads = 0;  // 0: leave LibTorch's and OpenBLAS's defaults
     std::uint64_t seed = 0;
     bool json = false;
+    std::string profile;
 };
 
 std::vector<std::string> split_names(const std::string& text) {
@@ -136,6 +137,7 @@ void run_bench(const BenchCommandOptions& options, const CLI::App& cmd) {
     BenchSettings settings;
     settings.repeats = options.repeats;
     settings.warmups = options.warmups;
+    settings.profile_path = options.profile;
     BenchContext context(source, settings);
     BenchRegistry registry = standard_bench_registry();
     provide_training_benchmarks(registry);
@@ -199,6 +201,9 @@ void add_bench_command(CLI::App& app) {
                     "Set LibTorch's intra-op threads and OpenBLAS's threads to N (default: leave both as they are)")
         ->check(CLI::Range(1, 4096));
     cmd->add_option("--seed", options->seed, "Seed of the random weights and inputs (default 0)");
+    cmd->add_option("--profile", options->profile,
+                    "Run each generation and training measurement once more under LibTorch's profiler and write its "
+                    "time per operator (self and total) to FILE; the reported timings do not include these runs");
     cmd->add_flag("--json", options->json, "Print one JSON object; values not measured are null");
     cmd->callback([options, cmd] { run_bench(*options, *cmd); });
 }

@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -105,6 +106,7 @@ private slots:
     void jsonl_test_split_uses_first_reference();
     void data_lengths_in_model_tokens();
     void bench_matmul_json();
+    void bench_profile_writes_op_tables();
 
 private:
     struct Run {
@@ -406,6 +408,39 @@ void TestEvaluate::bench_matmul_json() {
     const Run unknown = run({"bench", "--only", "matmul,nonsense", "--json"});
     QCOMPARE(unknown.code, 1);
     QVERIFY2(unknown.err.contains("unknown measurement \"nonsense\""), qPrintable(unknown.err));
+}
+
+// --profile: one more run of each model measurement under LibTorch's profiler, written as op tables.
+void TestEvaluate::bench_profile_writes_op_tables() {
+    SUMLAB_REQUIRE_SHARED(shared_path("golden/t5/tiny-flan/config.json"));
+    QTemporaryDir dir;
+    const QString path = dir.filePath("profile.txt");
+    const Run r = run({"bench", "--model", model(), "--only", "greedy,train_lora", "--repeats", "1", "--warmups", "0",
+                       "--profile", path, "--json"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(file.readAll());
+    const QStringList sections = text.split("== ", Qt::SkipEmptyParts);
+    QCOMPARE(sections.size(), 2);
+    QVERIFY2(sections[0].startsWith("greedy"), qPrintable(sections[0].left(80)));
+    QVERIFY2(sections[1].startsWith("LoRA"), qPrintable(sections[1].left(80)));
+    // Every generated token multiplies by the output layer, so aten::mm appears with a call count, a self time
+    // no larger than its total, and the training step's autograd nodes appear in the LoRA section only.
+    const QRegularExpression mm(R"(\naten::mm +(\d+) +([\d.]+) +[\d.]+ +([\d.]+)\n)");
+    for (const QString& section : sections) {
+        const QRegularExpressionMatch m = mm.match(section);
+        QVERIFY2(m.hasMatch(), qPrintable(section.left(400)));
+        QVERIFY(m.captured(1).toInt() >= 64);
+        QVERIFY(m.captured(2).toDouble() <= m.captured(3).toDouble() + 0.01);
+        QVERIFY2(section.contains("aten::mm ["), "the per-shape table is missing");
+    }
+    QVERIFY(!sections[0].contains("Backward"));
+    QVERIFY(sections[1].contains("Backward"));
+
+    const Run bad = run({"bench", "--only", "matmul", "--profile", dir.filePath("no/such/folder/p.txt")});
+    QCOMPARE(bad.code, 1);
+    QVERIFY2(bad.err.contains("no/such/folder/p.txt"), qPrintable(bad.err));
 }
 
 QTEST_GUILESS_MAIN(TestEvaluate)
