@@ -20,33 +20,34 @@ torch::Tensor attention_probs(const torch::Tensor& query, const torch::Tensor& k
     return torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
 }
 
-// dropout(softmax(q kᵀ + bias)) v for training, recomputing the (b, heads, q_len, k_len) maps in
-// backward instead of keeping them: with autograd's own ops every layer keeps the softmax output
-// and the dropped-out copy that the product with v needs, the largest activations of a step
-// (2 × 12.6 MB per encoder layer of flan-t5-small at batch 8 × 256). Recomputing costs one q kᵀ
-// product and a softmax per layer. Same operations as the plain path, so the same numbers.
+// dropout(softmax(q kᵀ + bias)) v for training as one autograd node. Autograd's own ops keep two
+// (b, heads, q_len, k_len) maps per layer, the softmax output and its dropped-out copy for the
+// product with v (2 × 12.6 MB per encoder layer of flan-t5-small at batch 8 × 256), the largest
+// activations of a step. This node keeps the softmax output once and regenerates the dropout mask
+// from its seed in backward. (Keeping no map and recomputing the softmax in backward saved another
+// ~130 MB of a LoRA step but cost ~0.2 s of its ~2.5 s: docs/BENCHMARKS.md.) Same operations as the
+// plain path, so the same numbers.
 struct AttentionCore : torch::autograd::Function<AttentionCore> {
     static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& query, const torch::Tensor& key,
                                  const torch::Tensor& value, const torch::Tensor& bias, double dropout) {
         const uint64_t seed = dropout > 0.0 ? draw_dropout_seed() : 0;
         auto probs = attention_probs(query, key, bias);
-        if (dropout > 0.0) probs = apply_dropout_mask(probs, seed, dropout);
-        ctx->save_for_backward({query, key, value, bias});
+        auto kept = dropout > 0.0 ? apply_dropout_mask(probs, seed, dropout) : probs;
+        ctx->save_for_backward({query, key, value, bias, probs});
         ctx->saved_data["seed_hi"] = static_cast<int64_t>(seed >> 32);
         ctx->saved_data["seed_lo"] = static_cast<int64_t>(seed & 0xFFFFFFFFULL);
         ctx->saved_data["dropout"] = dropout;
-        return torch::matmul(probs, value);
+        return torch::matmul(kept, value);
     }
 
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
         auto saved = ctx->get_saved_variables();
-        const auto &query = saved[0], &key = saved[1], &value = saved[2], &bias = saved[3];
+        const auto &query = saved[0], &key = saved[1], &value = saved[2], &bias = saved[3], &probs = saved[4];
         const uint64_t seed = (static_cast<uint64_t>(ctx->saved_data["seed_hi"].toInt()) << 32) |
                               static_cast<uint64_t>(ctx->saved_data["seed_lo"].toInt());
         const double dropout = ctx->saved_data["dropout"].toDouble();
         const auto& grad_out = grads[0];
 
-        auto probs = attention_probs(query, key, bias);
         torch::Tensor grad_value;
         if (ctx->needs_input_grad(2)) {
             auto kept = dropout > 0.0 ? apply_dropout_mask(probs, seed, dropout) : probs;
@@ -156,12 +157,11 @@ torch::Tensor T5AttentionImpl::forward(const torch::Tensor& hidden, const torch:
     const bool needs_grad = torch::GradMode::is_enabled() &&
                             (query.requires_grad() || key.requires_grad() || value.requires_grad() ||
                              (position_bias.defined() && position_bias.requires_grad()));
-    // Recomputing trades ~4 % of a step for ~10 % of its memory. It pays where activations are
-    // most of the memory: with frozen projections (LoRA), not in full fine-tuning, whose peak is
-    // dominated by gradients and AdamW's moments and whose speed is the point.
-    const bool recompute = needs_grad && !q->weight.requires_grad() && query.device().is_cpu() &&
-                           query.scalar_type() == torch::kFloat32;
-    if (recompute) {
+    // The fused node pays where activations are most of the memory: with frozen projections (LoRA),
+    // not in full fine-tuning, whose peak is gradients and AdamW's moments and whose speed is the point.
+    const bool fused = needs_grad && !q->weight.requires_grad() && query.device().is_cpu() &&
+                       query.scalar_type() == torch::kFloat32;
+    if (fused) {
         out = AttentionCore::apply(query, key, value, position_bias, is_training() ? dropout_ : 0.0);
     } else {
         auto weights = attention_probs(query, key, position_bias);  // (b, h, q_len, k_len)

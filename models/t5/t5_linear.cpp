@@ -8,6 +8,66 @@
 namespace sumlab {
 
 namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// y = x Wᵀ + s · (dropout(x) Aᵀ) Bᵀ as one autograd node. Autograd's own ops would keep the
+// dropped-out input once per adapter (q and v read the same normed hidden state, and every
+// decoder layer's cross-attention v reads the same encoder output) and spend separate passes on
+// the scaling, the sum of the two paths and the sum of their input gradients; here the input is
+// kept once, the dropout mask is regenerated from its seed, and the scaling rides on the small
+// products (addmm's alpha). Same operations otherwise, so the same numbers up to rounding.
+struct LoraLinearFunction : torch::autograd::Function<LoraLinearFunction> {
+    static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& weight,
+                                 const torch::Tensor& lora_a, const torch::Tensor& lora_b, double scaling, double dropout) {
+        const uint64_t seed = dropout > 0.0 ? draw_dropout_seed() : 0;
+        auto flat = x.reshape({-1, x.size(-1)});
+        auto dropped = dropout > 0.0 ? apply_dropout_mask(flat, seed, dropout) : flat;
+        auto z = torch::mm(dropped, lora_a.t());  // (rows, r)
+        auto y = torch::mm(flat, weight.t());
+        y.addmm_(z, lora_b.t(), /*beta=*/1, /*alpha=*/scaling);
+        ctx->save_for_backward({x, weight, lora_a, lora_b, z});
+        ctx->saved_data["seed_hi"] = static_cast<int64_t>(seed >> 32);
+        ctx->saved_data["seed_lo"] = static_cast<int64_t>(seed & 0xFFFFFFFFULL);
+        ctx->saved_data["scaling"] = scaling;
+        ctx->saved_data["dropout"] = dropout;
+        auto sizes = x.sizes().vec();
+        sizes.back() = weight.size(0);
+        return y.view(sizes);
+    }
+
+    static variable_list backward(AutogradContext* ctx, variable_list grads) {
+        auto saved = ctx->get_saved_variables();
+        const auto &x = saved[0], &weight = saved[1], &lora_a = saved[2], &lora_b = saved[3], &z = saved[4];
+        const uint64_t seed = (static_cast<uint64_t>(ctx->saved_data["seed_hi"].toInt()) << 32) |
+                              static_cast<uint64_t>(ctx->saved_data["seed_lo"].toInt());
+        const double scaling = ctx->saved_data["scaling"].toDouble();
+        const double dropout = ctx->saved_data["dropout"].toDouble();
+        auto flat = x.reshape({-1, x.size(-1)});
+        auto g = grads[0].reshape({-1, weight.size(0)});
+
+        auto grad_z = torch::mm(g, lora_b);  // d loss / d z, without the scaling
+        torch::Tensor grad_x, grad_weight, grad_a, grad_b;
+        if (ctx->needs_input_grad(3)) grad_b = torch::mm(g.t(), z).mul_(scaling);
+        if (ctx->needs_input_grad(2)) {
+            auto dropped = dropout > 0.0 ? apply_dropout_mask(flat, seed, dropout) : flat;
+            grad_a = torch::mm(grad_z.t(), dropped).mul_(scaling);
+        }
+        if (ctx->needs_input_grad(0)) {
+            grad_x = torch::mm(g, weight);
+            if (dropout > 0.0) {
+                grad_x.add_(apply_dropout_mask(torch::mm(grad_z, lora_a), seed, dropout), scaling);
+            } else {
+                grad_x.addmm_(grad_z, lora_a, /*beta=*/1, /*alpha=*/scaling);
+            }
+            grad_x = grad_x.view(x.sizes());
+        }
+        if (ctx->needs_input_grad(1)) grad_weight = torch::mm(g.t(), flat);
+        return {grad_x, grad_weight, grad_a, grad_b, torch::Tensor(), torch::Tensor()};
+    }
+};
+
 // A parameter holder so the adapter's tensors are named `lora_A.weight`, as PEFT names them.
 struct WeightOnly : torch::nn::Module {
     explicit WeightOnly(torch::Tensor w) { weight = register_parameter("weight", std::move(w)); }
@@ -23,8 +83,11 @@ T5LinearImpl::T5LinearImpl(int64_t in_features, int64_t out_features) {
 }
 
 torch::Tensor T5LinearImpl::forward(const torch::Tensor& x) {
+    if (!lora_A.defined()) return torch::linear(x, weight);
+    const bool train_dropout = is_training() && lora_dropout_ > 0.0;
+    if (x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && x.dim() >= 2 && torch::GradMode::is_enabled())
+        return LoraLinearFunction::apply(x, weight, lora_A, lora_B, lora_scaling_, train_dropout ? lora_dropout_ : 0.0);
     auto y = torch::linear(x, weight);
-    if (!lora_A.defined()) return y;
     auto h = x;
     if (is_training() && lora_dropout_ > 0.0) h = t5_dropout(h, lora_dropout_, true);
     return y + torch::linear(torch::linear(h, lora_A), lora_B) * lora_scaling_;
