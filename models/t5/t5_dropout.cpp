@@ -39,9 +39,11 @@ inline u32x8 lowbias32(u32x8 x) {
 // depends only on the seed and the index, never on how the work was split between threads, and is
 // branch-free 32-bit integer work (AVX2 clone picked at load time, SSE2 pairs otherwise). Indices
 // are taken modulo 2^32: tensors that large are not dropped out.
-__attribute__((target_clones("avx2", "default")))
-void apply_mask(const float* in, float* out, int64_t begin, int64_t end, uint32_t seed_lo, uint32_t seed_hi,
-                uint32_t threshold, float scale) {
+// out[i] (+)= in[i] * scale where element i is kept, else 0 (+ 0): Accumulate adds into `out`, which
+// spares the pass and the temporary of a separate sum where a masked gradient joins another.
+template <bool Accumulate>
+inline void mask_kernel(const float* in, float* out, int64_t begin, int64_t end, uint32_t seed_lo, uint32_t seed_hi,
+                        uint32_t threshold, float scale) {
     const u32x8 lane = {0, 1, 2, 3, 4, 5, 6, 7};
     int64_t i = begin;
     for (; i + 8 <= end; i += 8) {
@@ -54,12 +56,35 @@ void apply_mask(const float* in, float* out, int64_t begin, int64_t end, uint32_
         i32x8 bits;
         std::memcpy(&bits, &x, sizeof bits);
         bits &= keep;
-        std::memcpy(out + i, &bits, sizeof bits);
+        std::memcpy(&x, &bits, sizeof x);
+        if constexpr (Accumulate) {
+            f32x8 acc;
+            std::memcpy(&acc, out + i, sizeof acc);
+            x += acc;
+        }
+        std::memcpy(out + i, &x, sizeof x);
     }
     for (; i < end; ++i) {
         const u32x8 u = lowbias32(lowbias32(u32x8{} + static_cast<uint32_t>(i) ^ seed_lo) + seed_hi);
-        out[i] = u[0] >= threshold ? in[i] * scale : 0.0f;
+        const float kept = u[0] >= threshold ? in[i] * scale : 0.0f;
+        out[i] = Accumulate ? out[i] + kept : kept;
     }
+}
+
+// Element i is kept when hash(hash(i ^ seed_lo) + seed_hi) >= threshold (= p * 2^32): the mask
+// depends only on the seed and the index, never on how the work was split between threads, and is
+// branch-free 32-bit integer work (AVX2 clone picked at load time, SSE2 pairs otherwise). Indices
+// are taken modulo 2^32: tensors that large are not dropped out.
+__attribute__((target_clones("avx2", "default")))
+void apply_mask(const float* in, float* out, int64_t begin, int64_t end, uint32_t seed_lo, uint32_t seed_hi,
+                uint32_t threshold, float scale) {
+    mask_kernel<false>(in, out, begin, end, seed_lo, seed_hi, threshold, scale);
+}
+
+__attribute__((target_clones("avx2", "default")))
+void add_mask(const float* in, float* out, int64_t begin, int64_t end, uint32_t seed_lo, uint32_t seed_hi,
+              uint32_t threshold, float scale) {
+    mask_kernel<true>(in, out, begin, end, seed_lo, seed_hi, threshold, scale);
 }
 
 uint32_t drop_threshold(double p) {
@@ -87,6 +112,20 @@ torch::Tensor apply_dropout_mask(const torch::Tensor& x, uint64_t seed, double p
         apply_mask(src, dst, begin, end, lo, hi, threshold, scale);
     });
     return out;
+}
+
+void add_dropout_mask(torch::Tensor& out, const torch::Tensor& x, uint64_t seed, double p, double alpha) {
+    TORCH_CHECK(out.is_contiguous() && out.sizes() == x.sizes() && out.scalar_type() == torch::kFloat32,
+                "add_dropout_mask: out must be a contiguous float tensor of x's shape");
+    auto in = x.contiguous();
+    const float* src = in.data_ptr<float>();
+    float* dst = out.data_ptr<float>();
+    const uint32_t lo = static_cast<uint32_t>(seed), hi = static_cast<uint32_t>(seed >> 32);
+    const uint32_t threshold = drop_threshold(p);
+    const float scale = static_cast<float>(alpha / (1.0 - p));
+    at::parallel_for(0, in.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
+        add_mask(src, dst, begin, end, lo, hi, threshold, scale);
+    });
 }
 
 namespace {

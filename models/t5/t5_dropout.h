@@ -20,5 +20,7 @@ torch::Tensor t5_dropout(const torch::Tensor& x, double p, bool train);
 // (CPU fp32; `x` of any layout, the result contiguous).
 uint64_t draw_dropout_seed();
 torch::Tensor apply_dropout_mask(const torch::Tensor& x, uint64_t seed, double p);
+// out += alpha * x * mask(seed) / (1 - p) in one pass (`out` contiguous fp32 of x's shape).
+void add_dropout_mask(torch::Tensor& out, const torch::Tensor& x, uint64_t seed, double p, double alpha);
 
 }  // namespace sumlab

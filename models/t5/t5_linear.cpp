@@ -57,7 +57,7 @@ struct LoraLinearFunction : torch::autograd::Function<LoraLinearFunction> {
         if (ctx->needs_input_grad(0)) {
             grad_x = torch::mm(g, weight);
             if (dropout > 0.0) {
-                grad_x.add_(apply_dropout_mask(torch::mm(grad_z, lora_a), seed, dropout), scaling);
+                add_dropout_mask(grad_x, torch::mm(grad_z, lora_a), seed, dropout, scaling);
             } else {
                 grad_x.addmm_(grad_z, lora_a, /*beta=*/1, /*alpha=*/scaling);
             }
