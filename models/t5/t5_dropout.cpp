@@ -22,6 +22,19 @@ namespace {
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 typedef uint32_t u32x8 __attribute__((vector_size(32)));
+
+// An AVX2 clone chosen at load time. Not under ThreadSanitizer: GCC instruments the clones' ifunc
+// resolver, which the loader runs before TSan is initialised, so every program would crash at start.
+#if defined(__SANITIZE_THREAD__)
+#define SUMLAB_MASK_CLONES
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SUMLAB_MASK_CLONES
+#endif
+#endif
+#ifndef SUMLAB_MASK_CLONES
+#define SUMLAB_MASK_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
 typedef int32_t i32x8 __attribute__((vector_size(32)));
 typedef float f32x8 __attribute__((vector_size(32)));
 
@@ -75,13 +88,13 @@ inline void mask_kernel(const float* in, float* out, int64_t begin, int64_t end,
 // depends only on the seed and the index, never on how the work was split between threads, and is
 // branch-free 32-bit integer work (AVX2 clone picked at load time, SSE2 pairs otherwise). Indices
 // are taken modulo 2^32: tensors that large are not dropped out.
-__attribute__((target_clones("avx2", "default")))
+SUMLAB_MASK_CLONES
 void apply_mask(const float* in, float* out, int64_t begin, int64_t end, uint32_t seed_lo, uint32_t seed_hi,
                 uint32_t threshold, float scale) {
     mask_kernel<false>(in, out, begin, end, seed_lo, seed_hi, threshold, scale);
 }
 
-__attribute__((target_clones("avx2", "default")))
+SUMLAB_MASK_CLONES
 void add_mask(const float* in, float* out, int64_t begin, int64_t end, uint32_t seed_lo, uint32_t seed_hi,
               uint32_t threshold, float scale) {
     mask_kernel<true>(in, out, begin, end, seed_lo, seed_hi, threshold, scale);
