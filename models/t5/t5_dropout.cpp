@@ -38,20 +38,17 @@ typedef uint32_t u32x8 __attribute__((vector_size(32)));
 typedef int32_t i32x8 __attribute__((vector_size(32)));
 typedef float f32x8 __attribute__((vector_size(32)));
 
-// Chris Wellons' "lowbias32" integer hash: two multiply-xorshift rounds with low bias.
-inline u32x8 lowbias32(u32x8 x) {
+// Chris Wellons' "lowbias32" integer hash: two multiply-xorshift rounds with low bias. In place, by
+// reference: clang refuses to pass a 256-bit vector by value from the AVX2 clone to a function
+// compiled without AVX (it would change the ABI).
+inline void lowbias32(u32x8& x) {
     x ^= x >> 16;
     x *= 0x7feb352dU;
     x ^= x >> 15;
     x *= 0x846ca68bU;
     x ^= x >> 16;
-    return x;
 }
 
-// Element i is kept when hash(hash(i ^ seed_lo) + seed_hi) >= threshold (= p * 2^32): the mask
-// depends only on the seed and the index, never on how the work was split between threads, and is
-// branch-free 32-bit integer work (AVX2 clone picked at load time, SSE2 pairs otherwise). Indices
-// are taken modulo 2^32: tensors that large are not dropped out.
 // out[i] (+)= in[i] * scale where element i is kept, else 0 (+ 0): Accumulate adds into `out`, which
 // spares the pass and the temporary of a separate sum where a masked gradient joins another.
 template <bool Accumulate>
@@ -61,7 +58,10 @@ inline void mask_kernel(const float* in, float* out, int64_t begin, int64_t end,
     int64_t i = begin;
     for (; i + 8 <= end; i += 8) {
         const u32x8 index = lane + static_cast<uint32_t>(i);
-        const u32x8 u = lowbias32(lowbias32(index ^ seed_lo) + seed_hi);
+        u32x8 u = index ^ seed_lo;
+        lowbias32(u);
+        u += seed_hi;
+        lowbias32(u);
         const i32x8 keep = u >= threshold;  // all ones where kept
         f32x8 x;
         std::memcpy(&x, in + i, sizeof x);
@@ -78,7 +78,10 @@ inline void mask_kernel(const float* in, float* out, int64_t begin, int64_t end,
         std::memcpy(out + i, &x, sizeof x);
     }
     for (; i < end; ++i) {
-        const u32x8 u = lowbias32(lowbias32(u32x8{} + static_cast<uint32_t>(i) ^ seed_lo) + seed_hi);
+        u32x8 u = (u32x8{} + static_cast<uint32_t>(i)) ^ seed_lo;
+        lowbias32(u);
+        u += seed_hi;
+        lowbias32(u);
         const float kept = u[0] >= threshold ? in[i] * scale : 0.0f;
         out[i] = Accumulate ? out[i] + kept : kept;
     }
