@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <thread>
@@ -32,6 +33,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kMaxConsecutiveBadSteps = 3;
 constexpr std::chrono::seconds kCheckpointWait{1800};  // how long other ranks wait for rank 0's checkpoint write
+
+// A JSON whole number that fits int64_t (get<int64_t>() of 1e300 is undefined behaviour).
+bool is_int64(const nlohmann::json& v) {
+    return v.is_number_integer() &&
+           !(v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()));
+}
 
 struct TokenizedExample {
     TokenIds source, target;
@@ -152,47 +159,6 @@ EvalMetrics evaluate(T5ForConditionalGenerationImpl& model, const std::vector<To
     return m;
 }
 
-// Mutable progress of a run; trainer_state.json holds exactly this.
-struct TrainerState {
-    int64_t global_step = 0;
-    int64_t epoch = 0;          // current epoch index
-    int64_t epoch_step = 0;     // optimizer steps done within the current epoch
-    int64_t tokens_seen = 0;
-    double log_loss_sum = 0.0;  // per-step losses since the last log line
-    int64_t log_steps = 0;
-    int64_t log_tokens = 0;
-    double log_seconds = 0.0;
-    double elapsed_s = 0.0;
-    int64_t bad_steps_in_a_row = 0;
-    double last_loss = 0.0;
-
-    nlohmann::json to_json() const {
-        return {{"global_step", global_step}, {"epoch_index", epoch}, {"epoch_step", epoch_step}, {"tokens_seen", tokens_seen},
-                {"log_loss_sum", log_loss_sum}, {"log_steps", log_steps}, {"log_tokens", log_tokens}, {"log_seconds", log_seconds},
-                {"elapsed_s", elapsed_s}, {"bad_steps_in_a_row", bad_steps_in_a_row}, {"last_loss", last_loss}};
-    }
-    static TrainerState from_json(const nlohmann::json& j, const std::string& path) {
-        TrainerState s;
-        try {
-            s.global_step = j.at("global_step").get<int64_t>();
-            s.epoch = j.at("epoch_index").get<int64_t>();
-            s.epoch_step = j.at("epoch_step").get<int64_t>();
-            s.tokens_seen = j.at("tokens_seen").get<int64_t>();
-            s.log_loss_sum = j.at("log_loss_sum").get<double>();
-            s.log_steps = j.at("log_steps").get<int64_t>();
-            s.log_tokens = j.at("log_tokens").get<int64_t>();
-            s.log_seconds = j.at("log_seconds").get<double>();
-            s.elapsed_s = j.at("elapsed_s").get<double>();
-            s.bad_steps_in_a_row = j.at("bad_steps_in_a_row").get<int64_t>();
-            s.last_loss = j.at("last_loss").get<double>();
-        } catch (const nlohmann::json::exception& e) {
-            throw FileError(path, std::string("not a SumLab trainer state: ") + e.what());
-        }
-        if (s.global_step < 0 || s.epoch < 0 || s.epoch_step < 0) throw FileError(path, "negative step counts");
-        return s;
-    }
-};
-
 StepMetrics step_metrics(const TrainerState& state, int64_t max_steps, double epoch, double lr, double grad_norm) {
     StepMetrics m;
     m.step = state.global_step;
@@ -292,16 +258,9 @@ std::string save_checkpoint(const Session& s) {
 }
 
 // Returns trainer_state.json, whose batch layout the caller checks.
-nlohmann::json load_checkpoint(const std::string& dir, const Session& s) {
-    std::string state_path = join_path(dir, "trainer_state.json");
-    if (!is_file(state_path)) throw FileError(dir, "is not a checkpoint (no trainer_state.json)");
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(read_file(state_path));
-    } catch (const nlohmann::json::exception& e) {
-        throw FileError(state_path, std::string("invalid JSON: ") + e.what());
-    }
-    s.state = TrainerState::from_json(j, state_path);
+SavedTrainerState load_checkpoint(const std::string& dir, const Session& s) {
+    const SavedTrainerState saved = read_trainer_state(dir);
+    s.state = saved.state;
     if (s.setup.args.method == TrainingMethod::lora) {
         // Copy into the adapter tensors AdamW already holds (re-attaching would make new ones).
         SafetensorsFile adapter(join_path(dir, "adapter_model.safetensors"));
@@ -326,11 +285,11 @@ nlohmann::json load_checkpoint(const std::string& dir, const Session& s) {
         SafetensorsFile f(opt_path);
         for (const auto& e : f.entries()) opt.emplace_back(e.name, f.load(e.name));
     }
-    s.optimizer.load_state(opt, j.value("optimizer_step", s.state.global_step), opt_path);
+    s.optimizer.load_state(opt, saved.optimizer_step, opt_path);
     SafetensorsFile rng(join_path(dir, "rng_state.safetensors"));
     at::Generator gen = at::detail::getDefaultCPUGenerator();
     gen.set_state(rng.load("cpu", torch::kUInt8));
-    return j;
+    return saved;
 }
 
 std::string resolve_resume(const TrainerSetup& setup) {
@@ -461,15 +420,15 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
     Session session{setup_, loaded, optimizer, state, max_steps, world_size};
     std::string resume = is_main ? resolve_resume(setup_) : std::string();
     if (!resume.empty()) {
-        nlohmann::json saved = load_checkpoint(resume, session);
+        const SavedTrainerState saved = load_checkpoint(resume, session);
         // A checkpoint from another batch layout (more or fewer ranks, another batch size): the
         // data position follows from the global step and this run's steps per epoch.
         const int64_t global_batch = args.per_device_train_batch_size * args.gradient_accumulation_steps * world_size;
-        if (saved.value("world_size", 1) != world_size || saved.value("global_batch_size", global_batch) != global_batch) {
+        if (saved.world_size != world_size || saved.global_batch_size.value_or(global_batch) != global_batch) {
             state.epoch = state.global_step / steps_per_epoch;
             state.epoch_step = state.global_step % steps_per_epoch;
             if (callbacks_.on_message)
-                callbacks_.on_message("resuming a checkpoint of " + std::to_string(saved.value("world_size", 1)) + " process(es) with " +
+                callbacks_.on_message("resuming a checkpoint of " + std::to_string(saved.world_size) + " process(es) with " +
                                       std::to_string(world_size) + ": data position recomputed from step " + std::to_string(state.global_step));
         }
         truncate_metrics(join_path(setup_.output_dir, "metrics.jsonl"), state.global_step);
@@ -619,24 +578,41 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
 
 namespace {
 
+// A count of a metrics line (absent: 0); nullopt for anything but a whole number that fits, where
+// json::value<int64_t> would convert 1e300 (undefined behaviour) or wrap 2^64-1.
+std::optional<int64_t> count_field(const nlohmann::json& j, const char* key) {
+    const auto it = j.find(key);
+    if (it == j.end()) return 0;
+    if (!is_int64(*it)) return std::nullopt;
+    return it->get<int64_t>();
+}
+
+// Adds one metrics line to `info`; a line with a count that is not one is skipped (other values
+// of the wrong type throw json::exception, which skips the line too).
 void read_metrics_line(const nlohmann::json& j, RunInfo& info) {
+    const auto step = count_field(j, "step");
+    if (!step) return;
     if (j.contains("eval_loss")) {
         EvalMetrics m;
-        m.step = j.value("step", int64_t{0});
+        const auto tokens = count_field(j, "eval_tokens");
+        if (!tokens) return;
+        m.step = *step;
         m.epoch = j.value("epoch", 0.0);
         m.eval_loss = j.value("eval_loss", 0.0);
-        m.eval_tokens = j.value("eval_tokens", int64_t{0});
+        m.eval_tokens = *tokens;
         info.evals.push_back(m);
     } else if (j.contains("loss")) {
         StepMetrics m;
-        m.step = j.value("step", int64_t{0});
-        m.max_steps = j.value("max_steps", int64_t{0});
+        const auto max_steps = count_field(j, "max_steps"), tokens_seen = count_field(j, "tokens_seen");
+        if (!max_steps || !tokens_seen) return;
+        m.step = *step;
+        m.max_steps = *max_steps;
         m.epoch = j.value("epoch", 0.0);
         m.loss = j.value("loss", 0.0);
         m.learning_rate = j.value("learning_rate", 0.0);
         m.grad_norm = j.value("grad_norm", 0.0);
         m.tokens_per_second = j.value("tokens_per_second", 0.0);
-        m.tokens_seen = j.value("tokens_seen", int64_t{0});
+        m.tokens_seen = *tokens_seen;
         m.elapsed_s = j.value("elapsed_s", 0.0);
         m.eta_s = j.value("eta_s", 0.0);
         info.logs.push_back(m);
@@ -644,6 +620,66 @@ void read_metrics_line(const nlohmann::json& j, RunInfo& info) {
 }
 
 }  // namespace
+
+nlohmann::json TrainerState::to_json() const {
+    return {{"global_step", global_step}, {"epoch_index", epoch}, {"epoch_step", epoch_step}, {"tokens_seen", tokens_seen},
+            {"log_loss_sum", log_loss_sum}, {"log_steps", log_steps}, {"log_tokens", log_tokens}, {"log_seconds", log_seconds},
+            {"elapsed_s", elapsed_s}, {"bad_steps_in_a_row", bad_steps_in_a_row}, {"last_loss", last_loss}};
+}
+
+TrainerState TrainerState::from_json(const nlohmann::json& j, const std::string& path) {
+    if (!j.is_object()) throw FileError(path, "not a SumLab trainer state: not a JSON object");
+    auto field = [&](const char* key, bool is_count) -> const nlohmann::json& {
+        const auto it = j.find(key);
+        if (it == j.end()) throw FileError(path, std::string("not a SumLab trainer state: no \"") + key + "\"");
+        if (is_count ? !is_int64(*it) : !it->is_number())
+            throw FileError(path, std::string("not a SumLab trainer state: \"") + key + "\" is not " +
+                                      (is_count ? "a whole number" : "a number"));
+        return *it;
+    };
+    auto count = [&](const char* key) { return field(key, true).get<int64_t>(); };
+    auto number = [&](const char* key) { return field(key, false).get<double>(); };
+    TrainerState s;
+    s.global_step = count("global_step");
+    s.epoch = count("epoch_index");
+    s.epoch_step = count("epoch_step");
+    s.tokens_seen = count("tokens_seen");
+    s.log_loss_sum = number("log_loss_sum");
+    s.log_steps = count("log_steps");
+    s.log_tokens = count("log_tokens");
+    s.log_seconds = number("log_seconds");
+    s.elapsed_s = number("elapsed_s");
+    s.bad_steps_in_a_row = count("bad_steps_in_a_row");
+    s.last_loss = number("last_loss");
+    if (s.global_step < 0 || s.epoch < 0 || s.epoch_step < 0) throw FileError(path, "negative step counts");
+    return s;
+}
+
+SavedTrainerState read_trainer_state(const std::string& checkpoint_dir) {
+    const std::string path = join_path(checkpoint_dir, "trainer_state.json");
+    if (!is_file(path)) throw FileError(checkpoint_dir, "is not a checkpoint (no trainer_state.json)");
+    nlohmann::json j;
+    try {
+        j = nlohmann::json::parse(read_file(path));
+    } catch (const nlohmann::json::exception& e) {
+        throw FileError(path, std::string("invalid JSON: ") + e.what());
+    }
+    SavedTrainerState saved;
+    saved.state = TrainerState::from_json(j, path);
+    // Keys later versions added: absent in older checkpoints, of the wrong type in a damaged one.
+    auto optional_count = [&](const char* key, int64_t min, int64_t max) -> std::optional<int64_t> {
+        const auto it = j.find(key);
+        if (it == j.end()) return std::nullopt;
+        if (!is_int64(*it) || it->get<int64_t>() < min || it->get<int64_t>() > max)
+            throw FileError(path, std::string("\"") + key + "\" must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+        return it->get<int64_t>();
+    };
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    saved.optimizer_step = optional_count("optimizer_step", 0, kMax).value_or(saved.state.global_step);
+    saved.world_size = static_cast<int>(optional_count("world_size", 1, std::numeric_limits<int>::max()).value_or(1));
+    saved.global_batch_size = optional_count("global_batch_size", 1, kMax);
+    return saved;
+}
 
 RunInfo read_run(const std::string& dir) {
     RunInfo info;

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace sumlab {
@@ -90,6 +91,36 @@ private:
     TrainerControl* control_;
     int64_t global_step_ = 0;  // for the failure status when a collective breaks
 };
+
+// Mutable progress of a run; each checkpoint's trainer_state.json holds exactly this, plus the keys
+// of SavedTrainerState.
+struct TrainerState {
+    int64_t global_step = 0;
+    int64_t epoch = 0;          // current epoch index
+    int64_t epoch_step = 0;     // optimizer steps done within the current epoch
+    int64_t tokens_seen = 0;
+    double log_loss_sum = 0.0;  // per-step losses since the last log line
+    int64_t log_steps = 0;
+    int64_t log_tokens = 0;
+    double log_seconds = 0.0;
+    double elapsed_s = 0.0;
+    int64_t bad_steps_in_a_row = 0;
+    double last_loss = 0.0;
+
+    nlohmann::json to_json() const;
+    // Throws FileError naming `path` when a key is missing, of the wrong type, or a step count negative.
+    static TrainerState from_json(const nlohmann::json& j, const std::string& path);
+};
+
+// A checkpoint's trainer_state.json as a resume reads it.
+struct SavedTrainerState {
+    TrainerState state;
+    int64_t optimizer_step = 0;                // AdamW steps taken (absent in older checkpoints: global_step)
+    int world_size = 1;                        // processes that trained it (absent: 1)
+    std::optional<int64_t> global_batch_size;  // examples per optimizer step over all ranks, when recorded
+};
+// Reads checkpoint_dir/trainer_state.json; throws FileError naming the file on anything it cannot use.
+SavedTrainerState read_trainer_state(const std::string& checkpoint_dir);
 
 // Reads a run folder for the GUI: run.json, the metrics lines, and a status inferred from the
 // files (finished when final/ exists, running when the owner's lock is held, else stopped/failed).

@@ -201,19 +201,28 @@ std::vector<SettingSpec> build_table() {
     return t;
 }
 
+// A value from the file for an error message: lists and objects are not printed (dump() recurses,
+// and a hostile run.json can nest them thousands deep), long strings are cut.
+std::string shown(const json& v) {
+    if (v.is_array()) return "a list";
+    if (v.is_object()) return "an object";
+    std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
+    return text.size() <= 80 ? text : text.substr(0, 80) + "...";
+}
+
 void check_value(const SettingSpec& s, const json& v, const std::string& path) {
     switch (s.kind) {
         case Kind::integer:
-            if (!v.is_number_integer()) throw ConfigError(path, s.key, "must be an integer, got " + v.dump());
+            if (!v.is_number_integer()) throw ConfigError(path, s.key, "must be an integer, got " + shown(v));
             if (v.get<double>() < s.min || v.get<double>() > s.max)
-                throw ConfigError(path, s.key, v.dump() + " is outside [" + json(static_cast<int64_t>(s.min)).dump() + ", " +
+                throw ConfigError(path, s.key, shown(v) + " is outside [" + json(static_cast<int64_t>(s.min)).dump() + ", " +
                                                    json(static_cast<int64_t>(s.max)).dump() + "]");
             break;
         case Kind::real:
             if (v.is_null() && s.key == "dropout_rate") break;
-            if (!v.is_number()) throw ConfigError(path, s.key, "must be a number, got " + v.dump());
+            if (!v.is_number()) throw ConfigError(path, s.key, "must be a number, got " + shown(v));
             if (!(v.get<double>() >= s.min && v.get<double>() <= s.max))
-                throw ConfigError(path, s.key, v.dump() + " is outside [" + json(s.min).dump() + ", " + json(s.max).dump() + "]");
+                throw ConfigError(path, s.key, shown(v) + " is outside [" + json(s.min).dump() + ", " + json(s.max).dump() + "]");
             break;
         case Kind::boolean:
             if (!v.is_boolean()) throw ConfigError(path, s.key, "must be true or false");
@@ -224,14 +233,14 @@ void check_value(const SettingSpec& s, const json& v, const std::string& path) {
             if (s.kind == Kind::choice && std::find(s.choices.begin(), s.choices.end(), v.get<std::string>()) == s.choices.end()) {
                 std::string names;
                 for (const auto& c : s.choices) names += (names.empty() ? "" : ", ") + c;
-                throw ConfigError(path, s.key, v.dump() + " is not one of " + names);
+                throw ConfigError(path, s.key, shown(v) + " is not one of " + names);
             }
             break;
         case Kind::list:
             if (!v.is_array()) throw ConfigError(path, s.key, "must be a list");
             for (const auto& x : v) {
                 if (!x.is_string() || std::find(s.choices.begin(), s.choices.end(), x.get<std::string>()) == s.choices.end())
-                    throw ConfigError(path, s.key, x.dump() + " is not a T5 linear layer (q, k, v, o, wi, wi_0, wi_1, wo)");
+                    throw ConfigError(path, s.key, shown(x) + " is not a T5 linear layer (q, k, v, o, wi, wi_0, wi_1, wo)");
             }
             break;
     }

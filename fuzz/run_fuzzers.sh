@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets of a -DSUMLAB_FUZZ=ON build one after another and prints, per target,
-# the executions, coverage (cov: edges, ft: features), corpus size and any crash files.
+# the executions, coverage (cov: edges after half, three quarters and all of the executions; ft:
+# features), corpus size and any crash files.
 #   fuzz/run_fuzzers.sh BUILD_DIR SECONDS [TARGET...]      (default: every fuzz_* in BUILD_DIR/bin)
 # The growing corpus goes to BUILD_DIR/fuzz-work/<target>, crashes to BUILD_DIR/fuzz-artifacts/<target>;
 # the small seed corpora in fuzz/corpus/<target> are only read.
@@ -30,6 +31,9 @@ for t in "${targets[@]}"; do
   last=$(grep -E '^#[0-9]+' "$log" | tail -1)
   cov=$(echo "$last" | grep -o 'cov: [0-9]*' | grep -o '[0-9]*')
   ft=$(echo "$last" | grep -o 'ft: [0-9]*' | grep -o '[0-9]*')
+  # The plateau check: coverage after half and three quarters of this round's executions.
+  cov_at() { grep -E '^#[0-9]+' "$log" | awk -v limit="$1" '{ n = substr($1, 2) + 0; if (n <= limit) for (i = 1; i < NF; i++) if ($i == "cov:") c = $(i + 1) } END { print c }'; }
+  half=$(cov_at "$(( ${execs:-0} / 2 ))"); threeq=$(cov_at "$(( ${execs:-0} * 3 / 4 ))")
   crashes=$(ls "$artifacts" | wc -l)
-  echo "$t rc=$rc seconds=$seconds execs=${execs:-?} cov=${cov:-?} ft=${ft:-?} corpus=$(ls "$work" | wc -l) artifacts=$crashes"
+  echo "$t rc=$rc seconds=$seconds execs=${execs:-?} cov=${half:-?}/${threeq:-?}/${cov:-?} (at 1/2, 3/4, end) ft=${ft:-?} corpus=$(ls "$work" | wc -l) artifacts=$crashes"
 done

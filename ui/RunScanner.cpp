@@ -34,7 +34,12 @@ double number(const nlohmann::json& j, const char* key) {
     return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::numeric_limits<double>::quiet_NaN();
 }
 
-qint64 integer(const nlohmann::json& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<qint64>() : 0; }
+// 0 unless a whole number that fits (get<qint64>() of 1e300 from an edited run.json is undefined behaviour).
+qint64 integer(const nlohmann::json& j, const char* key) {
+    if (!j.contains(key) || !j[key].is_number_integer()) return 0;
+    if (j[key].is_number_unsigned() && j[key].get<quint64>() > static_cast<quint64>(std::numeric_limits<qint64>::max())) return 0;
+    return j[key].get<qint64>();
+}
 
 QString text(const nlohmann::json& j, const char* key) {
     return j.contains(key) && j[key].is_string() ? QString::fromStdString(j[key].get<std::string>()) : QString();
@@ -73,8 +78,7 @@ RunRecord RunScanner::readRun(const QString& dir) {
         r.dataPath = text(c, "data");
         r.initAdapter = text(c, "init_adapter");
         r.maxSteps = integer(c, "max_steps_resolved");
-        if (c.contains("started_at") && c["started_at"].is_number())
-            r.startedAt = QDateTime::fromSecsSinceEpoch(c["started_at"].get<qint64>());
+        if (integer(c, "started_at") > 0) r.startedAt = QDateTime::fromSecsSinceEpoch(integer(c, "started_at"));
         if (c.contains("arguments") && c["arguments"].is_object()) {
             const nlohmann::json& a = c["arguments"];
             r.method = text(a, "method");

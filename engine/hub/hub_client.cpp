@@ -1,10 +1,10 @@
 #include "engine/hub/hub_client.h"
 
 #include "engine/hub/hub_hash.h"
+#include "engine/hub/hub_parse.h"
 #include "models/file_util.h"
 
 #include <curl/curl.h>
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -48,46 +48,18 @@ std::string url_quote(const std::string& text, bool keep_slash) {
     return out;
 }
 
-// "http://host:port" of a URL (what decides whether the token may be sent).
-std::string origin_of(const std::string& url) {
-    const auto scheme = url.find("://");
-    if (scheme == std::string::npos) return {};
-    const auto path = url.find('/', scheme + 3);
-    std::string origin = url.substr(0, path);
-    std::transform(origin.begin(), origin.end(), origin.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return origin;
-}
-
-// huggingface_hub's _normalize_etag: W/"x" and "x" both give x.
-std::string normalize_etag(std::string etag) {
-    if (etag.rfind("W/", 0) == 0) etag = etag.substr(2);
-    etag.erase(std::remove(etag.begin(), etag.end(), '"'), etag.end());
-    return etag;
-}
-
-bool is_hex(const std::string& s, size_t length) {
-    return s.size() == length && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 int64_t file_size_or_zero(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
 }
 
-struct Response {
+// The status and headers (of the last response of a redirect chain) come from ResponseHeaders.
+struct Response : ResponseHeaders {
     CURLcode code = CURLE_OK;
     std::string curl_error;
-    long status = 0;
-    std::map<std::string, std::string> headers;  // lowercase names, of the last response only
     std::string body;                            // non-2xx bodies and small 2xx bodies without a sink
     bool cancelled = false;
     std::string sink_error;                      // why the sink refused data (a write error)
-
-    std::string header(const std::string& name) const {
-        auto it = headers.find(name);
-        return it == headers.end() ? std::string() : it->second;
-    }
-    bool is_redirect() const { return status >= 300 && status < 400; }
 };
 
 struct Request {
@@ -95,8 +67,8 @@ struct Request {
     std::string url;
     std::vector<std::string> headers;
     bool follow_redirects = false;
-    // Receives 2xx body bytes with the status of the response they belong to; returns false to stop.
-    std::function<bool(const char*, size_t, long status)> sink;
+    // Receives 2xx body bytes with the status and headers of the response they belong to; returns false to stop.
+    std::function<bool(const char*, size_t, const ResponseHeaders&)> sink;
     const std::atomic<bool>* cancel = nullptr;
 };
 
@@ -107,22 +79,7 @@ struct CallbackState {
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
     auto* st = static_cast<CallbackState*>(user);
-    std::string line(data, size * count);
-    while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
-    if (line.rfind("HTTP/", 0) == 0) {  // each response of a redirect chain starts over
-        st->response->headers.clear();
-        const auto sp = line.find(' ');
-        st->response->status = sp == std::string::npos ? 0 : std::strtol(line.c_str() + sp + 1, nullptr, 10);
-        return size * count;
-    }
-    const auto colon = line.find(':');
-    if (colon != std::string::npos) {
-        std::string name = line.substr(0, colon);
-        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        size_t start = colon + 1;
-        while (start < line.size() && (line[start] == ' ' || line[start] == '\t')) ++start;
-        st->response->headers[name] = line.substr(start);
-    }
+    st->response->add_line(std::string_view(data, size * count));
     return size * count;
 }
 
@@ -135,7 +92,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
         return 0;
     }
     if (r.is_redirect()) return n;  // the body of a redirect that curl follows
-    if (r.status >= 200 && r.status < 300 && st->request->sink) return st->request->sink(data, n, r.status) ? n : 0;
+    if (r.status >= 200 && r.status < 300 && st->request->sink) return st->request->sink(data, n, r) ? n : 0;
     if (r.body.size() < (8u << 20)) r.body.append(data, n);
     return n;
 }
@@ -214,9 +171,8 @@ void backoff(const HubSettings& settings, int attempt, const Response& r, const 
     int64_t wait_ms = settings.retry_initial_ms;
     for (int i = 0; i < attempt && wait_ms < settings.retry_max_ms; ++i) wait_ms *= 2;
     wait_ms = std::min(wait_ms, settings.retry_max_ms);
-    const std::string retry_after = r.header("retry-after");
-    if (r.status == 429 && !retry_after.empty() && std::isdigit(static_cast<unsigned char>(retry_after[0])))
-        wait_ms = std::max<int64_t>(wait_ms, std::min<int64_t>(60'000, std::stoll(retry_after) * 1000));
+    if (r.status == 429)
+        if (const auto asked = retry_after_ms(r, 60'000)) wait_ms = std::max(wait_ms, *asked);
     const auto until = Clock::now() + std::chrono::milliseconds(wait_ms);
     while (Clock::now() < until) {
         if (cancel && cancel->load()) throw Cancelled();
@@ -246,8 +202,7 @@ void raise_for_status(const HubSettings& settings, const Response& r, const std:
     if (r.status < 400) return;
     const int status = static_cast<int>(r.status);
     const std::string code = r.header("x-error-code");
-    std::string server_says = r.header("x-error-message");
-    if (server_says.empty() && r.body.size() < 300 && r.body.find('<') == std::string::npos) server_says = r.body;
+    const std::string server_says = server_message(r, r.body);
     const std::string detail = " (HTTP " + std::to_string(status) + (server_says.empty() ? "" : ": " + server_says) + ")";
     const std::string token_hint =
         settings.token.empty()
@@ -361,10 +316,17 @@ void fetch_into(const HubSettings& settings, const std::string& url, const std::
         int64_t on_disk = have;
         bool first = true;
         std::string write_error;
-        request.sink = [&](const char* data, size_t n, long status) {
+        std::string range_error;
+        request.sink = [&](const char* data, size_t n, const ResponseHeaders& response) {
             if (first) {
                 first = false;
-                if (have > 0 && status != 206) {  // the server ignored the Range: start over (http_get does too)
+                if (have > 0 && response.status == 206 && content_range_start(response) != have) {
+                    // Bytes from elsewhere in the file would be appended at `have`.
+                    range_error = "the server resumed '" + file + "' with Content-Range '" + response.header("content-range") +
+                                  "' where byte " + std::to_string(have) + " was asked for";
+                    return false;
+                }
+                if (have > 0 && response.status != 206) {  // the server ignored the Range: start over (http_get does too)
                     if (::ftruncate(fd, 0) != 0) {
                         write_error = std::strerror(errno);
                         return false;
@@ -397,6 +359,7 @@ void fetch_into(const HubSettings& settings, const std::string& url, const std::
         const bool synced = ::fsync(fd) == 0;
         ::close(fd);
         if (!write_error.empty()) throw FileError(incomplete, "write failed: " + write_error);
+        if (!range_error.empty()) throw HubError(HubError::Kind::Protocol, static_cast<int>(r.status), range_error + " (" + url + ")");
         if (r.code == CURLE_OK && (r.status == 200 || r.status == 206)) {
             if (!synced) throw FileError(incomplete, std::string("fsync failed: ") + std::strerror(errno));
             if (file_size_or_zero(incomplete) >= size) return;  // a longer file fails the size check after this
@@ -422,8 +385,6 @@ void fetch_into(const HubSettings& settings, const std::string& url, const std::
 
 }  // namespace
 
-bool FileMetadata::is_lfs() const { return is_hex(etag, 64); }
-
 HubClient::HubClient(HubSettings settings) : settings_(std::move(settings)) {}
 
 std::string HubClient::api_url(const RepoRef& ref) const {
@@ -446,18 +407,7 @@ RepoInfo HubClient::repo_info(const RepoRef& ref, const std::atomic<bool>* cance
     int tries = 0;
     const Response r = with_retries(settings_, request, tries);
     raise_for_status(settings_, r, request.url, ref, "", tries);
-    RepoInfo info;
-    try {
-        const auto j = nlohmann::json::parse(r.body);
-        info.commit = j.at("sha").get<std::string>();
-        for (const auto& sibling : j.value("siblings", nlohmann::json::array())) info.files.push_back(sibling.at("rfilename").get<std::string>());
-    } catch (const nlohmann::json::exception& e) {
-        throw HubError(HubError::Kind::Protocol, static_cast<int>(r.status),
-                       request.url + " did not answer the Hub's repository JSON (\"sha\", \"siblings\"): " + e.what());
-    }
-    if (!is_commit_hash(info.commit))
-        throw HubError(HubError::Kind::Protocol, static_cast<int>(r.status), request.url + " gave '" + info.commit + "' as the commit");
-    return info;
+    return parse_repo_info(r.body, request.url, static_cast<int>(r.status));
 }
 
 FileMetadata HubClient::file_metadata(const RepoRef& ref, const std::string& file, const std::atomic<bool>* cancel) const {
@@ -483,24 +433,7 @@ FileMetadata HubClient::file_metadata(const RepoRef& ref, const std::string& fil
         break;
     }
     raise_for_status(settings_, r, url, ref, file, tries);
-    FileMetadata m;
-    m.commit = r.header("x-repo-commit");
-    const std::string linked = r.header("x-linked-etag");
-    m.etag = normalize_etag(linked.empty() ? r.header("etag") : linked);
-    const std::string location = r.header("location");
-    m.location = location.empty() ? url : location;
-    std::string size = r.header("x-linked-size");
-    if (size.empty() && !r.is_redirect()) size = r.header("content-length");
-    const std::string where = " for " + url;
-    if (m.commit.empty())
-        throw HubError(HubError::Kind::Protocol, static_cast<int>(r.status),
-                       "no X-Repo-Commit header" + where + ": " + settings_.endpoint + " does not answer like the Hugging Face Hub (check HF_ENDPOINT and proxies)");
-    if (m.etag.empty() || !is_safe_relative_path(m.etag) || m.etag.find('/') != std::string::npos)
-        throw HubError(HubError::Kind::Protocol, static_cast<int>(r.status), "no usable ETag" + where);
-    if (size.empty() || !std::all_of(size.begin(), size.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
-        throw HubError(HubError::Kind::Protocol, static_cast<int>(r.status), "no file size (Content-Length or X-Linked-Size)" + where);
-    m.size = std::stoll(size);
-    return m;
+    return parse_file_metadata(r, url);
 }
 
 namespace {

@@ -14,6 +14,7 @@
 
 #include "engine/hub/hub_cache.h"
 #include "engine/hub/hub_files.h"
+#include "engine/hub/hub_parse.h"
 #include "engine/hub/hub_settings.h"
 #include "engine/hub/hub_types.h"
 
@@ -24,19 +25,6 @@
 #include <vector>
 
 namespace sumlab::hub {
-
-struct RepoInfo {
-    std::string commit;              // the "sha" the revision resolves to
-    std::vector<std::string> files;  // "siblings" rfilename
-};
-
-struct FileMetadata {
-    std::string commit;    // X-Repo-Commit
-    std::string etag;      // X-Linked-Etag or ETag, quotes and W/ removed: the blob's name
-    std::string location;  // where to GET it (a CDN for LFS files)
-    int64_t size = 0;      // X-Linked-Size or Content-Length
-    bool is_lfs() const;   // the etag is a sha256
-};
 
 struct DownloadProgress {
     std::string file;          // being transferred now

@@ -5,7 +5,10 @@
 
 #include "engine/csv.h"
 #include "engine/dialogsum.h"
+#include "engine/hub/hub_parse.h"
 #include "engine/sentencepiece_plugin/sentencepiece_api.h"
+#include "engine/trainer.h"
+#include "engine/training_arguments.h"
 #include "models/errors.h"
 #include "models/lora.h"
 #include "models/safetensors.h"
@@ -47,6 +50,13 @@ QString error_of(const std::function<void()>& parse) {
         return QStringLiteral("NOT A sumlab::Error: ") + QString::fromUtf8(e.what());
     }
     return QStringLiteral("NO ERROR: the input was accepted");
+}
+
+// HTTP header lines, one per line, as libcurl hands them to the Hub client.
+hub::ResponseHeaders headers_of(const QByteArray& lines) {
+    hub::ResponseHeaders h;
+    for (const QByteArray& line : lines.split('\n')) h.add_line(line.toStdString());
+    return h;
 }
 
 // A list nested `depth` deep, as JSON text.
@@ -126,6 +136,14 @@ private slots:
     void unknownCallablesNeverRun_data();
     void unknownCallablesNeverRun();
     void pluginStillLoadsARealModel();
+    void hubFileHeaders_data();
+    void hubFileHeaders();
+    void hubRepositoryJson_data();
+    void hubRepositoryJson();
+    void hubNumbersInHeaders();
+    void runFolderNumbersOutOfRange();
+    void trainerState_data();
+    void trainerState();
 
 private:
     QString path(const QString& name) const { return m_dir.filePath(name); }
@@ -145,6 +163,7 @@ void TestFuzzRegressions::fuzzerFindings_data() {
                                                                       << "does not match its local header";
     QTest::addRow("torch.save: empty zip directory (LibTorch leak)") << "fuzz_torch_archive" << "leak-empty-zip-directory"
                                                                      << "the zip archive is empty";
+    QTest::addRow("hub: status line 020") << "fuzz_hub_responses" << "status-line-020" << "status 0";
 }
 
 void TestFuzzRegressions::fuzzerFindings() {
@@ -191,6 +210,12 @@ void TestFuzzRegressions::fuzzerFindings() {
             parse_dialogsum(body, format, Split::train, "fuzz-input", options);
         });
         QVERIFY2(message.contains("fuzz-input"), qPrintable(message));
+    } else if (target == "fuzz_hub_responses") {
+        // What the target checks of the header part (after "--8<--"): a status is 0 or 100..999.
+        const qsizetype sep = bytes.indexOf("\n--8<--\n");
+        const auto h = headers_of(sep < 0 ? QByteArray() : bytes.mid(sep + 8));
+        message = QStringLiteral("status %1").arg(h.status);
+        QVERIFY2(message == "status 0" || (h.status >= 100 && h.status <= 999), qPrintable(message));
     } else {
         QFAIL(qPrintable("no replay for " + target));
     }
@@ -392,6 +417,148 @@ void TestFuzzRegressions::pluginStillLoadsARealModel() {
     if (!QFile::exists(qs(model))) QSKIP(qPrintable("missing " + qs(model)));
     std::string why;
     QVERIFY2(load_sentencepiece(model, &why), why.c_str());
+}
+
+// ---- The Hub's answers (engine/hub/hub_parse.h) -------------------------------------------------
+
+namespace {
+const char* const kCommit = "0fc9ddf78a1e988dac52e2dac162b0ede4fd74ab";
+const std::string kFileUrl = "https://huggingface.co/google/flan-t5-small/resolve/main/config.json";
+}  // namespace
+
+void TestFuzzRegressions::hubFileHeaders_data() {
+    QTest::addColumn<QByteArray>("headers");  // after the status line and X-Repo-Commit
+    QTest::addColumn<QString>("problem");
+    // Sizes went to std::stoll, whose std::out_of_range left HubClient::file_metadata.
+    QTest::addRow("Content-Length of 20 digits") << QByteArray("ETag: \"abc\"\nContent-Length: 99999999999999999999")
+                                                 << "is beyond any file the Hub stores";
+    QTest::addRow("X-Linked-Size 2^63") << QByteArray("ETag: \"abc\"\nX-Linked-Size: 9223372036854775808") << "beyond any file";
+    QTest::addRow("X-Linked-Size 2 TiB") << QByteArray("ETag: \"abc\"\nX-Linked-Size: 2199023255552") << "(1 TiB)";
+    QTest::addRow("signed size") << QByteArray("ETag: \"abc\"\nContent-Length: +5") << "no file size";
+    QTest::addRow("size with a space") << QByteArray("ETag: \"abc\"\nContent-Length: 5 ") << "no file size";
+    QTest::addRow("ETag with a space") << QByteArray("ETag: \"a b\"\nContent-Length: 5") << "no usable ETag";
+    QTest::addRow("ETag ..") << QByteArray("ETag: \"..\"\nContent-Length: 5") << "no usable ETag";
+    QTest::addRow("ETag of 300 characters") << "ETag: " + QByteArray(300, 'a') + "\nContent-Length: 5" << "no usable ETag";
+    QTest::addRow("Location file://") << QByteArray("ETag: \"abc\"\nContent-Length: 5\nLocation: file:///etc/passwd")
+                                      << "unusable redirect Location 'file:///etc/passwd'";
+    QTest::addRow("Location with a space") << QByteArray("ETag: \"abc\"\nContent-Length: 5\nLocation: https://cdn/a b")
+                                           << "unusable redirect Location";
+}
+
+void TestFuzzRegressions::hubFileHeaders() {
+    QFETCH(QByteArray, headers);
+    QFETCH(QString, problem);
+    const auto h = headers_of("HTTP/1.1 200 OK\nX-Repo-Commit: " + QByteArray(kCommit) + "\n" + headers);
+    const QString message = error_of([&] { hub::parse_file_metadata(h, kFileUrl); });
+    QVERIFY2(message.contains(qs(kFileUrl)), qPrintable(message));
+    QVERIFY2(message.contains(problem), qPrintable(message));
+    // The same file with a plain size and ETag parses.
+    const auto good = headers_of("HTTP/1.1 307 Temporary Redirect\nX-Repo-Commit: " + QByteArray(kCommit) +
+                                 "\nETag: W/\"abc\"\nX-Linked-Size: 1099511627776\nLocation: /api/resolve-cache/x");
+    const hub::FileMetadata m = hub::parse_file_metadata(good, kFileUrl);
+    QCOMPARE(m.size, int64_t{1} << 40);
+    QCOMPARE(qs(m.etag), QStringLiteral("abc"));
+    QCOMPARE(qs(m.location), QStringLiteral("https://huggingface.co/api/resolve-cache/x"));
+}
+
+void TestFuzzRegressions::hubRepositoryJson_data() {
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("problem");
+    const QByteArray sha = "\"sha\": \"" + QByteArray(kCommit) + "\"";
+    // Iterating a "siblings" object took its values as the file list.
+    QTest::addRow("siblings an object") << "{" + sha + ", \"siblings\": {\"a\": {\"rfilename\": \"x\"}}}" << "\"siblings\" is not a list";
+    QTest::addRow("sibling without rfilename") << "{" + sha + ", \"siblings\": [{\"rfilename\": \"a\"}, {\"name\": \"b\"}]}"
+                                               << "siblings[1] has no \"rfilename\" string";
+    QTest::addRow("sha a number") << QByteArray("{\"sha\": 5}") << "no \"sha\" string";
+    QTest::addRow("a list nested 100,000 deep") << nested_list(100000) << "not a JSON object";
+    QTest::addRow("sha with a terminal escape") << QByteArray("{\"sha\": \"\\u001b[2J") + QByteArray(500, 'x') + "\"}"
+                                                << "gave '?[2Jxxx";
+}
+
+void TestFuzzRegressions::hubRepositoryJson() {
+    QFETCH(QByteArray, body);
+    QFETCH(QString, problem);
+    const std::string url = "https://huggingface.co/api/models/google/flan-t5-small/revision/main";
+    const QString message = error_of([&] { hub::parse_repo_info(body.toStdString(), url, 200); });
+    QVERIFY2(message.contains(qs(url)), qPrintable(message.left(300)));
+    QVERIFY2(message.contains(problem), qPrintable(message.left(300)));
+    QVERIFY2(message.size() < 400, qPrintable(message.left(300)));
+}
+
+// Retry-After went to std::stoll too (out_of_range from 20 digits, signed overflow from 10^16 * 1000).
+void TestFuzzRegressions::hubNumbersInHeaders() {
+    auto retry = [](const char* value) { return hub::retry_after_ms(headers_of(QByteArray("HTTP/1.1 429\nRetry-After: ") + value), 60'000); };
+    QCOMPARE(retry("7"), std::optional<int64_t>(7000));
+    QCOMPARE(retry("99999999999999999999"), std::optional<int64_t>(60'000));
+    QCOMPARE(retry("9223372036854776"), std::optional<int64_t>(60'000));
+    QCOMPARE(retry("Wed, 21 Oct 2026 07:28:00 GMT"), std::optional<int64_t>());
+    auto range = [](const char* value) { return hub::content_range_start(headers_of(QByteArray("HTTP/1.1 206\ncontent-range: ") + value)); };
+    QCOMPARE(range("bytes 1024-3071/3072"), std::optional<int64_t>(1024));
+    QCOMPARE(range("bytes 0-9/*"), std::optional<int64_t>(0));
+    QCOMPARE(range("bytes 5-2/9"), std::optional<int64_t>());
+    QCOMPARE(range("bytes 99999999999999999999999-1/2"), std::optional<int64_t>());
+    QCOMPARE(headers_of("HTTP/1.1 99999999999999999999 Huge").status, 0L);
+    QCOMPARE(headers_of("HTTP/2 206").status, 206L);
+    const auto refusal = headers_of("HTTP/1.1 404\nX-Error-Message: \x1b[31mred\x1b[0m");
+    QCOMPARE(qs(hub::server_message(refusal, "")), QStringLiteral("?[31mred?[0m"));
+}
+
+// ---- Run folders (engine/trainer.cpp: read_run, read_trainer_state; run.json's arguments) ---------
+
+void TestFuzzRegressions::runFolderNumbersOutOfRange() {
+    const QString run = path("run");
+    QVERIFY(QDir().mkpath(run));
+    QVERIFY(write_all(run + "/run.json", "{\"arguments\": {\"max_steps\": " + nested_list(100000) + "}}"));
+    // json::value<int64_t> converted 1e300 (undefined behaviour: UBSan's float-cast-overflow) and
+    // wrapped 2^64-1 to -1: such lines are skipped now, like lines of the wrong type.
+    QVERIFY(write_all(run + "/metrics.jsonl", "{\"step\": 1, \"loss\": 2.5}\n{\"step\": 1e300, \"loss\": 1}\n"
+                                              "{\"step\": 18446744073709551615, \"loss\": 1}\n{\"step\": 2, \"loss\": 1, \"tokens_seen\": 2.5e30}\n"
+                                              "{\"step\": 3, \"eval_loss\": 1.5, \"eval_tokens\": -1e300}\n{\"step\": 4, \"loss\": 1.5}\n"));
+    const RunInfo info = read_run(run.toStdString());
+    QCOMPARE(info.logs.size(), size_t{2});
+    QCOMPARE(info.logs[0].step, int64_t{1});
+    QCOMPARE(info.logs[1].step, int64_t{4});
+    QCOMPARE(info.evals.size(), size_t{0});
+    // dump() of the nested value for the message recursed 100,000 deep.
+    const QString message = error_of([&] { TrainingArguments::from_json(info.config["arguments"], "run.json"); });
+    QVERIFY2(message.contains("must be an integer, got a list"), qPrintable(message.left(300)));
+}
+
+void TestFuzzRegressions::trainerState_data() {
+    QTest::addColumn<QByteArray>("extra");  // replaces keys of a valid trainer_state.json
+    QTest::addColumn<QString>("problem");   // empty: reads
+    // optimizer_step, world_size and global_batch_size were read with json::value outside any catch:
+    // a string made load_checkpoint throw nlohmann's type_error; a float 1e300 was undefined behaviour.
+    QTest::addRow("optimizer_step a string") << QByteArray("\"optimizer_step\": \"7\"") << "\"optimizer_step\" must be a whole number";
+    QTest::addRow("world_size 0") << QByteArray("\"world_size\": 0") << "\"world_size\" must be a whole number from 1";
+    QTest::addRow("world_size 2^40") << QByteArray("\"world_size\": 1099511627776") << "\"world_size\" must be";
+    QTest::addRow("global_batch_size 1e300") << QByteArray("\"global_batch_size\": 1e300") << "\"global_batch_size\" must be";
+    QTest::addRow("global_step 1e300") << QByteArray("\"global_step\": 1e300") << "\"global_step\" is not a whole number";
+    QTest::addRow("tokens_seen 2^64-1") << QByteArray("\"tokens_seen\": 18446744073709551615") << "\"tokens_seen\" is not a whole number";
+    QTest::addRow("last_loss a string") << QByteArray("\"last_loss\": \"nan\"") << "\"last_loss\" is not a number";
+    QTest::addRow("older checkpoint") << QByteArray("\"world_size\": 1") << "";
+}
+
+void TestFuzzRegressions::trainerState() {
+    QFETCH(QByteArray, extra);
+    QFETCH(QString, problem);
+    nlohmann::json j = {{"global_step", 16}, {"epoch_index", 3}, {"epoch_step", 1}, {"tokens_seen", 2268}, {"log_loss_sum", 0.0},
+                        {"log_steps", 0}, {"log_tokens", 0}, {"log_seconds", 0.0}, {"elapsed_s", 0.43}, {"bad_steps_in_a_row", 0},
+                        {"last_loss", 4.39}};
+    j.update(nlohmann::json::parse("{" + extra.toStdString() + "}"));
+    const QString dir = path("checkpoint-16");
+    QVERIFY(QDir().mkpath(dir));
+    QVERIFY(write_all(dir + "/trainer_state.json", QByteArray::fromStdString(j.dump())));
+    if (problem.isEmpty()) {
+        const SavedTrainerState saved = read_trainer_state(dir.toStdString());
+        QCOMPARE(saved.optimizer_step, int64_t{16});  // absent: the global step
+        QCOMPARE(saved.world_size, 1);
+        QVERIFY(!saved.global_batch_size);
+        return;
+    }
+    const QString message = error_of([&] { read_trainer_state(dir.toStdString()); });
+    QVERIFY2(message.startsWith(dir + "/trainer_state.json: "), qPrintable(message));
+    QVERIFY2(message.contains(problem), qPrintable(message));
 }
 
 QTEST_GUILESS_MAIN(TestFuzzRegressions)
