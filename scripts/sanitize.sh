@@ -21,19 +21,19 @@ configure() {  # configure DIR EXTRA-ARGS...
 case "$mode" in
   address)
     build=${BUILD_DIR:-$here/build-asan}
-    configure "$build" -DSUMLAB_SANITIZE=address,undefined
+    configure "$build" -DSUMLAB_SANITIZE=address,undefined -DSUMLAB_BUILD_GUI=ON
     cmake --build "$build" -j"$jobs"
     ctest --test-dir "$build" -L "unit|golden|gui" --output-on-failure -j"$jobs" ;;
   thread)
     build=${BUILD_DIR:-$here/build-tsan}
-    configure "$build" -DSUMLAB_SANITIZE=thread
+    configure "$build" -DSUMLAB_SANITIZE=thread -DSUMLAB_BUILD_GUI=ON
     cmake --build "$build" -j"$jobs"
     ctest --test-dir "$build" -L "gui" --output-on-failure -j"$jobs" ;;
   fuzz)
     build=${BUILD_DIR:-$here/build-fuzz}
     configure "$build" -DCMAKE_CXX_COMPILER=clang++ -DSUMLAB_FUZZ=ON -DSUMLAB_BUILD_GUI=OFF
     cmake --build "$build" -j"$jobs" --target fuzz_dialogsum fuzz_results_csv fuzz_safetensors fuzz_torch_archive \
-      fuzz_config_json fuzz_run_folder fuzz_sentencepiece_load
+      fuzz_config_json fuzz_run_folder fuzz_sentencepiece_load fuzz_hub_responses
     "$here/fuzz/run_fuzzers.sh" "$build" "${2:-300}" ;;
   *)
     echo "usage: $0 [address|thread|fuzz [SECONDS]]" >&2; exit 2 ;;

@@ -1,6 +1,7 @@
 // Tests for engine/dialogsum: the three DialogSum layouts, bad-input errors with file:line, skipping,
 // selection (every k-th, seeded subsample, limit), length statistics, and the real dataset in ../shared.
 #include "engine/dialogsum.h"
+#include "tests/common/sanitizer.h"
 #include "models/errors.h"
 
 #include <nlohmann/json.hpp>
@@ -762,7 +763,7 @@ void TestDialogSum::realCsv() {
     qInfo("loaded the CSV folder (train %zu, validation %zu, test %zu rows) in %lld ms",
           dataset.at(Split::train).examples.size(), dataset.at(Split::validation).examples.size(),
           dataset.at(Split::test).examples.size(), ms);
-    QVERIFY2(ms < 3000, qPrintable(QString("loading took %1 ms").arg(ms)));
+    QVERIFY2(ms < 3000 * sumlab_test::kTimeBudgetScale, qPrintable(QString("loading took %1 ms").arg(ms)));
 
     QCOMPARE(dataset.splits.size(), size_t(3));
     QCOMPARE(dataset.at(Split::train).examples.size(), size_t(12460));
@@ -794,7 +795,7 @@ void TestDialogSum::realJsonl() {
     const DialogSumDataset dataset = load_dialogsum(folder.toStdString());
     const qint64 ms = timer.elapsed();
     qInfo("loaded the JSONL folder in %lld ms", ms);
-    QVERIFY2(ms < 3000, qPrintable(QString("loading took %1 ms").arg(ms)));
+    QVERIFY2(ms < 3000 * sumlab_test::kTimeBudgetScale, qPrintable(QString("loading took %1 ms").arg(ms)));
 
     QCOMPARE(dataset.at(Split::train).examples.size(), size_t(12460));
     QCOMPARE(dataset.at(Split::validation).examples.size(), size_t(500));

@@ -6,6 +6,7 @@
 #include "engine/tokenizer.h"
 #include "models/checkpoint.h"
 #include "models/errors.h"
+#include "tests/common/sanitizer.h"
 
 #include <QtTest>
 
@@ -78,6 +79,7 @@ void TestGeneration::matches_huggingface() {
                      qPrintable(QString("row %1 score %2 vs %3").arg(i).arg(result.sequence_scores[i]).arg(gold["sequences_scores"][i].get<double>())));
     }
     // Unbatched: each row alone, without padding.
+    SUMLAB_REQUIRE_SENTENCEPIECE();  // the batched rows above are checked all the same
     T5Tokenizer tok = T5Tokenizer::from_directory(dir);
     for (const auto& u : gold["unbatched"]) {
         int64_t row = u["row"].get<int64_t>();
@@ -114,6 +116,7 @@ void TestGeneration::min_new_tokens_forbids_early_eos() {
     std::string dir = shared_path("golden/t5/tiny-flan");
     SUMLAB_REQUIRE_SHARED(dir + "/model.safetensors");
     LoadedModel m = load_model(dir);
+    SUMLAB_REQUIRE_SENTENCEPIECE();
     T5Tokenizer tok = T5Tokenizer::from_directory(dir);
     GenerationConfig c = m.generation;
     c.max_new_tokens = 12;
@@ -127,6 +130,7 @@ void TestGeneration::cancel_stops_generation() {
     std::string dir = shared_path("golden/t5/tiny-flan");
     SUMLAB_REQUIRE_SHARED(dir + "/model.safetensors");
     LoadedModel m = load_model(dir);
+    SUMLAB_REQUIRE_SENTENCEPIECE();
     T5Tokenizer tok = T5Tokenizer::from_directory(dir);
     std::atomic<bool> cancel{false};
     GenerationCallbacks cb;

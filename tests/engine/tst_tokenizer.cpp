@@ -4,6 +4,7 @@
 
 #include "engine/tokenizer.h"
 #include "models/errors.h"
+#include "tests/common/sanitizer.h"
 
 #include <QtTest>
 
@@ -31,6 +32,7 @@ void TestTokenizer::matches_huggingface() {
     QFETCH(QString, model);
     std::string dir = shared_path("golden/t5/" + model.toStdString());
     SUMLAB_REQUIRE_SHARED(dir + ".goldens/tokenizer.json");
+    SUMLAB_REQUIRE_SENTENCEPIECE();
     auto gold = load_json(dir + ".goldens/tokenizer.json");
     T5Tokenizer tok = T5Tokenizer::from_directory(dir);
     QCOMPARE(tok.vocab_size(), gold["vocab_size_len_tokenizer"].get<int64_t>());
@@ -72,6 +74,7 @@ void TestTokenizer::matches_huggingface() {
 void TestTokenizer::special_ids() {
     std::string dir = shared_path("golden/t5/tiny-flan");
     SUMLAB_REQUIRE_SHARED(dir + "/spiece.model");
+    SUMLAB_REQUIRE_SENTENCEPIECE();
     T5Tokenizer tok = T5Tokenizer::from_directory(dir);
     QCOMPARE(tok.pad_token_id(), int64_t{0});
     QCOMPARE(tok.eos_token_id(), int64_t{1});
@@ -86,6 +89,7 @@ void TestTokenizer::special_ids() {
 void TestTokenizer::truncation_keeps_eos() {
     std::string dir = shared_path("golden/t5/tiny-flan");
     SUMLAB_REQUIRE_SHARED(dir + "/spiece.model");
+    SUMLAB_REQUIRE_SENTENCEPIECE();
     T5Tokenizer tok = T5Tokenizer::from_directory(dir);
     auto full = tok.encode("one two three four five six seven eight nine ten");
     auto cut = tok.encode("one two three four five six seven eight nine ten", true, 4);

@@ -8,6 +8,7 @@
 #include "ui/GenerationSettingsWidget.h"
 #include "ui/ModelRegistry.h"
 #include "ui/SystemPicker.h"
+#include "tests/common/sanitizer.h"
 #include "ui_test_support.h"
 
 #include <QCheckBox>
@@ -121,6 +122,7 @@ void TestComparePage::picksDialogues() {
 }
 
 void TestComparePage::generatesAndScores() {
+    SUMLAB_REQUIRE_SENTENCEPIECE();  // generation tokenizes the dialogues
     ComparePage page(m_registry);
     page.show();
     page.setDataset(dataset());
@@ -153,6 +155,7 @@ void TestComparePage::generatesAndScores() {
 }
 
 void TestComparePage::generationSettingsApply() {
+    SUMLAB_REQUIRE_SENTENCEPIECE();
     ComparePage page(m_registry);
     page.setDataset(dataset());
     page.selectExample(QStringLiteral("test"), 1);
@@ -215,6 +218,7 @@ void TestComparePage::refusesWithoutDialogueOrSystem() {
 }
 
 void TestComparePage::failingSystemLeavesOthersRunning() {
+    SUMLAB_REQUIRE_SENTENCEPIECE();  // with the tokenizer refused, every system fails
     // A model folder that passes registration and then loses its weights.
     const QString broken = m_tmp.filePath(QStringLiteral("broken-model"));
     QVERIFY(QDir().mkpath(broken));

@@ -11,6 +11,7 @@
 #include "ui/ModelRegistry.h"
 #include "ui/ScoreTableModel.h"
 #include "ui/SystemPicker.h"
+#include "tests/common/sanitizer.h"
 #include "ui_test_support.h"
 
 #include <QAbstractItemModelTester>
@@ -76,6 +77,8 @@ void TestEvaluatePage::initTestCase() {
     registerFolder(*m_registry, ui_test::tinyFlanAdapter(), ui_test::tinyFlan());
 
     // One evaluation shared by the tests that only read its results.
+    // One evaluation shared by the tests that only read its results.
+    SUMLAB_REQUIRE_SENTENCEPIECE();
     EvaluatePage page(m_registry);
     m_results = m_tmp.filePath(QStringLiteral("results.csv"));
     configure(page, m_data, m_results, 4);

@@ -10,6 +10,7 @@
 #include "ui/LossPlotWidget.h"
 #include "ui/RunListModel.h"
 #include "ui/RunsPage.h"
+#include "tests/common/sanitizer.h"
 #include "ui_test_support.h"
 
 #include <QAbstractItemModelTester>
@@ -69,6 +70,8 @@ void TestRunsPage::initTestCase() {
     m_data = m_dir.filePath(QStringLiteral("data"));
     ui_test::writeDialogSum(m_data, 16);
     m_workspace = m_dir.filePath(QStringLiteral("runs"));
+    m_workspace = m_dir.filePath(QStringLiteral("runs"));
+    SUMLAB_REQUIRE_SENTENCEPIECE();  // every case reads the two runs trained here
     m_fullRun = train(QStringLiteral("full-run"), 1e-3, QStringLiteral("full"));
     m_loraRun = train(QStringLiteral("lora-run"), 2e-3, QStringLiteral("lora"));
 }
