@@ -176,6 +176,14 @@ void remove_tree(const std::string& path) {
     }
 }
 
+void discard_tree(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return;
+    const std::string doomed = path + ".deleting";
+    remove_tree(doomed);  // left by a kill during an earlier discard
+    remove_tree(::rename(path.c_str(), doomed.c_str()) == 0 ? doomed : path);
+}
+
 void make_writable_dir(const std::string& path) {
     std::string partial;
     size_t pos = 0;

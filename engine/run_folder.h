@@ -55,6 +55,9 @@ std::string sha256_file(const std::string& path);
 
 // Removes a folder and everything in it (checkpoints beyond save_total_limit, stale temporaries).
 void remove_tree(const std::string& path);
+// The same for a folder whose name means "complete" (checkpoint-N, final): it is first renamed to
+// path + ".deleting", so a kill in the middle never leaves a half-deleted folder under that name.
+void discard_tree(const std::string& path);
 
 // mkdir -p; throws FileError naming the folder, also when it exists but is not writable.
 void make_writable_dir(const std::string& path);

@@ -244,13 +244,13 @@ std::string save_checkpoint(const Session& s) {
     ts["world_size"] = s.world_size;
     ts["global_batch_size"] = s.setup.args.per_device_train_batch_size * s.setup.args.gradient_accumulation_steps * s.world_size;
     write_atomically(join_path(tmp, "trainer_state.json"), ts.dump(2) + "\n");
-    remove_tree(final_path);
+    discard_tree(final_path);
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) throw FileError(final_path, "cannot move the checkpoint into place");
     // Keep the newest save_total_limit checkpoints.
     if (s.setup.args.save_total_limit > 0) {
         auto all = list_checkpoints(run);
         while (static_cast<int64_t>(all.size()) > s.setup.args.save_total_limit) {
-            remove_tree(all.front().second);
+            discard_tree(all.front().second);
             all.erase(all.begin());
         }
     }
@@ -568,7 +568,7 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
         save_model(*loaded.model, loaded.generation, tmp);
         copy_tokenizer_files(setup_.model_dir, tmp);
     }
-    remove_tree(final_dir);
+    discard_tree(final_dir);
     if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw FileError(final_dir, "cannot move the final model into place");
     result.final_dir = final_dir;
     result.status = RunStatus::finished;

@@ -30,6 +30,7 @@ private slots:
     void full_fine_tuning_matches_huggingface();
     void lora_matches_peft();
     void read_run_skips_lines_it_cannot_read();
+    void discarded_checkpoints_never_look_complete();
     void lora_counts_match_peft();
     void lora_adapter_loads_and_merges();
     void resume_gives_the_same_curve();
@@ -356,6 +357,36 @@ void TestTrainer::read_run_skips_lines_it_cannot_read() {
     QCOMPARE(info.logs[1].step, int64_t{4});
     QCOMPARE(info.logs[1].loss, 1.5);
     QVERIFY(info.evals.empty());
+}
+
+// Pruning a checkpoint (save_total_limit) or replacing final/ deletes file by file; a kill in the middle
+// must not leave a half-deleted folder under a name that means "complete", where a resume or the run
+// list would take it for one.
+void TestTrainer::discarded_checkpoints_never_look_complete() {
+    using namespace sumlab;
+    QTemporaryDir dir;
+    const std::string run = dir.path().toStdString();
+    auto make_checkpoint = [&](const std::string& name) {
+        const std::string path = join_path(run, name);
+        make_writable_dir(join_path(path, "sub"));
+        write_atomically(join_path(path, "trainer_state.json"), "{}\n");
+        write_atomically(join_path(path, "sub/weights"), "x");
+        return path;
+    };
+    const std::string second = make_checkpoint("checkpoint-2");
+    make_checkpoint("checkpoint-4");
+    // What a kill during an earlier discard of checkpoint-2 leaves behind.
+    make_checkpoint("checkpoint-2.deleting");
+    discard_tree(second);
+    QVERIFY(!is_directory(second));
+    QVERIFY(!is_directory(second + ".deleting"));
+    const auto left = list_checkpoints(run);
+    QCOMPARE(left.size(), size_t{1});
+    QCOMPARE(left[0].first, int64_t{4});
+    // A folder being discarded is never listed, whatever it still holds.
+    make_checkpoint("checkpoint-6.deleting");
+    QCOMPARE(list_checkpoints(run).size(), size_t{1});
+    discard_tree(join_path(run, "absent"));  // nothing to do, no error
 }
 
 QTEST_GUILESS_MAIN(TestTrainer)
