@@ -34,8 +34,7 @@ struct AttentionCore : torch::autograd::Function<AttentionCore> {
         auto probs = attention_probs(query, key, bias);
         auto kept = dropout > 0.0 ? apply_dropout_mask(probs, seed, dropout) : probs;
         ctx->save_for_backward({query, key, value, bias, probs});
-        ctx->saved_data["seed_hi"] = static_cast<int64_t>(seed >> 32);
-        ctx->saved_data["seed_lo"] = static_cast<int64_t>(seed & 0xFFFFFFFFULL);
+        save_dropout_seed(ctx, seed);
         ctx->saved_data["dropout"] = dropout;
         return torch::matmul(kept, value);
     }
@@ -43,8 +42,7 @@ struct AttentionCore : torch::autograd::Function<AttentionCore> {
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
         auto saved = ctx->get_saved_variables();
         const auto &query = saved[0], &key = saved[1], &value = saved[2], &bias = saved[3], &probs = saved[4];
-        const uint64_t seed = (static_cast<uint64_t>(ctx->saved_data["seed_hi"].toInt()) << 32) |
-                              static_cast<uint64_t>(ctx->saved_data["seed_lo"].toInt());
+        const uint64_t seed = saved_dropout_seed(ctx);
         const double dropout = ctx->saved_data["dropout"].toDouble();
         const auto& grad_out = grads[0];
 

@@ -144,22 +144,29 @@ void add_dropout_mask(torch::Tensor& out, const torch::Tensor& x, uint64_t seed,
     });
 }
 
+void save_dropout_seed(torch::autograd::AutogradContext* ctx, uint64_t seed) {
+    ctx->saved_data["seed_hi"] = static_cast<int64_t>(seed >> 32);
+    ctx->saved_data["seed_lo"] = static_cast<int64_t>(seed & 0xFFFFFFFFULL);
+}
+
+uint64_t saved_dropout_seed(torch::autograd::AutogradContext* ctx) {
+    return (static_cast<uint64_t>(ctx->saved_data["seed_hi"].toInt()) << 32) |
+           static_cast<uint64_t>(ctx->saved_data["seed_lo"].toInt());
+}
+
 namespace {
 
 struct CounterDropout : torch::autograd::Function<CounterDropout> {
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x, double p) {
         const uint64_t seed = draw_dropout_seed();
-        // Seeds travel as two 32-bit halves: IValue holds int64, and a bit cast keeps it exact.
-        ctx->saved_data["seed_hi"] = static_cast<int64_t>(seed >> 32);
-        ctx->saved_data["seed_lo"] = static_cast<int64_t>(seed & 0xFFFFFFFFULL);
+        save_dropout_seed(ctx, seed);
         ctx->saved_data["p"] = p;
         return apply_dropout_mask(x, seed, p);
     }
 
     static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                    torch::autograd::variable_list grads) {
-        const uint64_t seed = (static_cast<uint64_t>(ctx->saved_data["seed_hi"].toInt()) << 32) |
-                              static_cast<uint64_t>(ctx->saved_data["seed_lo"].toInt());
+        const uint64_t seed = saved_dropout_seed(ctx);
         const double p = ctx->saved_data["p"].toDouble();
         return {apply_dropout_mask(grads[0], seed, p), torch::Tensor()};
     }

@@ -8,6 +8,7 @@
 // is drawn from the generator whose state checkpoints save.
 #pragma once
 
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/types.h>
 
 namespace sumlab {
@@ -20,6 +21,11 @@ torch::Tensor t5_dropout(const torch::Tensor& x, double p, bool train);
 // (CPU fp32; `x` of any layout, the result contiguous).
 uint64_t draw_dropout_seed();
 torch::Tensor apply_dropout_mask(const torch::Tensor& x, uint64_t seed, double p);
+// A seed kept in a custom autograd function's context for its backward (as two 32-bit halves: IValue
+// holds int64, and a bit cast keeps it exact).
+void save_dropout_seed(torch::autograd::AutogradContext* ctx, uint64_t seed);
+uint64_t saved_dropout_seed(torch::autograd::AutogradContext* ctx);
+
 // out += alpha * x * mask(seed) / (1 - p) in one pass (`out` contiguous fp32 of x's shape).
 void add_dropout_mask(torch::Tensor& out, const torch::Tensor& x, uint64_t seed, double p, double alpha);
 

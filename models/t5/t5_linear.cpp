@@ -28,8 +28,7 @@ struct LoraLinearFunction : torch::autograd::Function<LoraLinearFunction> {
         auto y = torch::mm(flat, weight.t());
         y.addmm_(z, lora_b.t(), /*beta=*/1, /*alpha=*/scaling);
         ctx->save_for_backward({x, weight, lora_a, lora_b, z});
-        ctx->saved_data["seed_hi"] = static_cast<int64_t>(seed >> 32);
-        ctx->saved_data["seed_lo"] = static_cast<int64_t>(seed & 0xFFFFFFFFULL);
+        save_dropout_seed(ctx, seed);
         ctx->saved_data["scaling"] = scaling;
         ctx->saved_data["dropout"] = dropout;
         auto sizes = x.sizes().vec();
@@ -40,8 +39,7 @@ struct LoraLinearFunction : torch::autograd::Function<LoraLinearFunction> {
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
         auto saved = ctx->get_saved_variables();
         const auto &x = saved[0], &weight = saved[1], &lora_a = saved[2], &lora_b = saved[3], &z = saved[4];
-        const uint64_t seed = (static_cast<uint64_t>(ctx->saved_data["seed_hi"].toInt()) << 32) |
-                              static_cast<uint64_t>(ctx->saved_data["seed_lo"].toInt());
+        const uint64_t seed = saved_dropout_seed(ctx);
         const double scaling = ctx->saved_data["scaling"].toDouble();
         const double dropout = ctx->saved_data["dropout"].toDouble();
         auto flat = x.reshape({-1, x.size(-1)});
