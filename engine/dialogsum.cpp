@@ -653,6 +653,10 @@ DialogSumDataset load_dialogsum(const std::string& path, const LoadOptions& opti
     dataset.path = path;
     if (is_file(path)) {
         std::optional<Split> split = options.split ? options.split : split_from_file_name(path);
+        if (!split && options.lone_file_split) {
+            split = options.lone_file_split;
+            dataset.notes.push_back(path + ": the file name names no split; reading it as the " + std::string(split_name(*split)) + " split");
+        }
         if (!split) {
             throw DataError(path, 0, "cannot tell the split from the file name; name it (train, validation, test)");
         }

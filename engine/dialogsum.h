@@ -78,6 +78,9 @@ struct LoadOptions {
     // missing column, broken quoting, a wrong field count, invalid UTF-8, invalid JSON or Python syntax -- are
     // always a DataError.
     BadRowPolicy on_bad_row = BadRowPolicy::fail;
+    // A single file whose name names no split is this split (as datasets.load_dataset("csv", data_files=...)
+    // reads one file as train); DialogSumDataset::notes then says so. Unset: such a file is a DataError.
+    std::optional<Split> lone_file_split;
 };
 
 struct DialogSumSplit {
@@ -94,6 +97,7 @@ struct DialogSumSplit {
 struct DialogSumDataset {
     std::string path;                    // the folder or file that was loaded
     std::vector<DialogSumSplit> splits;  // those present, in the order train, validation, test
+    std::vector<std::string> notes;      // one line each for the user: how a file's split was decided
 
     // The split, or nullptr when it was not loaded.
     const DialogSumSplit* find(Split split) const;

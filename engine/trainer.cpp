@@ -47,11 +47,14 @@ struct TokenizedExample {
 struct TrainingData {
     std::vector<TokenizedExample> train, validation;
     std::vector<std::string> files;  // the data files read (for run.json's hashes)
+    std::vector<std::string> notes;  // how the loader read them, for the user
 };
 
 TrainingData prepare_data(const TrainerSetup& setup, const T5Tokenizer& tokenizer) {
     const auto& args = setup.args;
-    DialogSumDataset dataset = load_dialogsum(setup.data);
+    LoadOptions load;
+    load.lone_file_split = Split::train;
+    DialogSumDataset dataset = load_dialogsum(setup.data, load);
     const DialogSumSplit* train = dataset.find(Split::train);
     if (!train) {
         if (dataset.splits.size() != 1) throw DataError(setup.data, 0, "has no training split (train.csv, dialogsum.train.jsonl, ...)");
@@ -69,6 +72,7 @@ TrainingData prepare_data(const TrainerSetup& setup, const T5Tokenizer& tokenize
         return out;
     };
     TrainingData data;
+    data.notes = dataset.notes;
     data.train = tokenize(select_examples(*train, selection));
     data.files.push_back(train->path);
     if (data.train.empty()) throw DataError(train->path, 0, "no training examples left after the selection");
@@ -391,6 +395,8 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
     // 1. Data: DialogSum -> prompt -> tokens.
     T5Tokenizer tokenizer = T5Tokenizer::from_directory(setup_.model_dir);
     TrainingData data = prepare_data(setup_, tokenizer);
+    if (callbacks_.on_message && is_main)
+        for (const std::string& note : data.notes) callbacks_.on_message(note);
     const int64_t pad = tokenizer.pad_token_id();
 
     // 2. Model: the base weights, then a fresh or given LoRA adapter; only trainable tensors reach AdamW.

@@ -34,6 +34,7 @@ SettingSpec integer(std::string key, std::string help, double min, double max, i
     std::replace(s.flag.begin(), s.flag.end(), '_', '-');
     s.kind = Kind::integer;
     s.help = std::move(help);
+    s.origin = "Hugging Face: " + s.key;
     s.min = min;
     s.max = max;
     s.lora_only = lora_only;
@@ -68,16 +69,19 @@ std::vector<SettingSpec> build_table() {
     {
         SettingSpec s = integer("r", "LoRA rank: the inner size of the adapter matrices A (r x in) and B (out x r)", 1, 4096, nullptr, true);
         s.flag = "--lora-r";
+        s.origin = "PEFT LoraConfig: r";
         s.get = [](const TrainingArguments& a) { return json(a.lora.r); };
         s.set = [](TrainingArguments& a, const json& v) { a.lora.r = v.get<int64_t>(); };
         t.push_back(s);
         SettingSpec alpha = real("lora_alpha", "LoRA scaling numerator: the adapter's output is multiplied by lora_alpha / r", 1e-6, 1e6, nullptr);
         alpha.lora_only = true;
+        alpha.origin = "PEFT LoraConfig: lora_alpha";
         alpha.get = [](const TrainingArguments& a) { return json(a.lora.lora_alpha); };
         alpha.set = [](TrainingArguments& a, const json& v) { a.lora.lora_alpha = v.get<double>(); };
         t.push_back(alpha);
         SettingSpec drop = real("lora_dropout", "Dropout on the adapter's input during training", 0.0, 0.99, nullptr);
         drop.lora_only = true;
+        drop.origin = "PEFT LoraConfig: lora_dropout";
         drop.get = [](const TrainingArguments& a) { return json(a.lora.lora_dropout); };
         drop.set = [](TrainingArguments& a, const json& v) { a.lora.lora_dropout = v.get<double>(); };
         t.push_back(drop);
@@ -86,6 +90,7 @@ std::vector<SettingSpec> build_table() {
         targets.flag = "--lora-target-modules";
         targets.kind = Kind::list;
         targets.lora_only = true;
+        targets.origin = "PEFT LoraConfig: target_modules";
         targets.help = "Linear layers that get an adapter, comma-separated: q, k, v, o (attention), wi / wi_0, wi_1, wo (feed-forward)";
         targets.choices = {"q", "k", "v", "o", "wi", "wi_0", "wi_1", "wo"};
         targets.get = [](const TrainingArguments& a) { return json(a.lora.target_modules); };
@@ -111,6 +116,7 @@ std::vector<SettingSpec> build_table() {
         s.flag = "--lr-scheduler-type";
         s.kind = Kind::choice;
         s.help = "How the learning rate changes after warm-up: linear decay to 0, constant, or cosine decay";
+        s.origin = "Hugging Face: lr_scheduler_type";
         s.choices = {"linear", "constant", "cosine"};
         s.get = [](const TrainingArguments& a) { return json(to_string(a.lr_scheduler_type)); };
         s.set = [](TrainingArguments& a, const json& v) {
@@ -136,6 +142,7 @@ std::vector<SettingSpec> build_table() {
         std::replace(s.flag.begin(), s.flag.end(), '_', '-');
         s.kind = Kind::choice;
         s.help = std::move(help);
+        s.origin = "Hugging Face: " + key;
         s.choices = {"no", "steps", "epoch"};
         s.get = [field](const TrainingArguments& a) { return json(to_string(a.*field)); };
         s.set = [field, key](TrainingArguments& a, const json& v) {
@@ -146,26 +153,31 @@ std::vector<SettingSpec> build_table() {
     };
     t.push_back(interval("eval_strategy", "When to compute the eval loss on the validation split: no, every eval_steps, or each epoch",
                          &TrainingArguments::eval_strategy));
+    t.back().origin = "Hugging Face: evaluation_strategy, eval_strategy from 4.41";
     t.push_back(integer("eval_steps", "Optimizer steps between evaluations (eval_strategy steps)", 1, 1e12, &TrainingArguments::eval_steps));
     t.push_back(interval("save_strategy", "When to write a checkpoint: no, every save_steps, or each epoch", &TrainingArguments::save_strategy));
     t.push_back(integer("save_steps", "Optimizer steps between checkpoints (save_strategy steps)", 1, 1e12, &TrainingArguments::save_steps));
     t.push_back(integer("save_total_limit", "Keep only the newest this many checkpoints (0 = keep all)", 0, 1e9, &TrainingArguments::save_total_limit));
     t.push_back(integer("max_source_length", "Truncate prompts to this many tokens, keeping </s> (the lab: 512)", 1, 1 << 20,
                         &TrainingArguments::max_source_length));
+    t.back().origin = "run_summarization.py: max_source_length";
     t.push_back(integer("max_target_length", "Truncate summaries to this many tokens, keeping </s> (the lab: 128)", 1, 1 << 20,
                         &TrainingArguments::max_target_length));
+    t.back().origin = "run_summarization.py: max_target_length";
     {
         SettingSpec s;
         s.key = "group_by_length";
         s.flag = "--group-by-length";
         s.kind = Kind::boolean;
         s.help = "Batch examples of similar length together to waste less compute on padding";
+        s.origin = "Hugging Face: group_by_length";
         s.get = [](const TrainingArguments& a) { return json(a.group_by_length); };
         s.set = [](TrainingArguments& a, const json& v) { a.group_by_length = v.get<bool>(); };
         t.push_back(s);
     }
     {
         SettingSpec s = real("dropout_rate", "Dropout inside the model during training (overrides config.json; 0 disables it)", 0.0, 0.99, nullptr);
+        s.origin = "T5 config.json: dropout_rate";
         s.get = [](const TrainingArguments& a) { return a.dropout_rate ? json(*a.dropout_rate) : json(nullptr); };
         s.set = [](TrainingArguments& a, const json& v) {
             if (v.is_null()) a.dropout_rate.reset();
@@ -198,6 +210,8 @@ std::vector<SettingSpec> build_table() {
                         1, 86400, &TrainingArguments::ddp_timeout));
     t.push_back(integer("limit", "Train on the first N examples only (0 = all)", 0, 1e12, &TrainingArguments::limit));
     t.push_back(integer("every_kth", "Train on every k-th example (the lab's quick demo uses 100)", 1, 1e9, &TrainingArguments::every_kth));
+    for (const char* own : {"limit", "every_kth"})
+        std::find_if(t.begin(), t.end(), [&](const SettingSpec& s) { return s.key == own; })->origin.clear();  // SumLab's own
     return t;
 }
 
@@ -247,6 +261,8 @@ void check_value(const SettingSpec& s, const json& v, const std::string& path) {
 }
 
 }  // namespace
+
+std::string setting_help(const SettingSpec& s) { return s.origin.empty() ? s.help : s.help + " (" + s.origin + ")"; }
 
 const std::vector<SettingSpec>& training_settings() {
     static const std::vector<SettingSpec> table = build_table();

@@ -64,6 +64,8 @@ struct SettingSpec {
     std::string flag;          // CLI flag: "--learning-rate"
     Kind kind;
     std::string help;          // one sentence, also the GUI tooltip
+    std::string origin;        // where users know the key from, shown after the help: "Hugging Face: learning_rate",
+                               // "PEFT LoraConfig: r"; empty for SumLab's own settings
     double min = 0, max = 0;   // for integer / real
     std::vector<std::string> choices;
     bool lora_only = false;
@@ -71,6 +73,8 @@ struct SettingSpec {
     std::function<void(TrainingArguments&, const nlohmann::json&)> set;  // value already range-checked
 };
 const std::vector<SettingSpec>& training_settings();
+// The help text with its origin, as --help and the GUI's tooltips show it.
+std::string setting_help(const SettingSpec& s);
 
 // Presets with the values the labs use.
 struct TrainingPreset {

@@ -73,7 +73,7 @@ TrainingSettingsForm::TrainingSettingsForm(QWidget* parent) : QWidget(parent) {
         row.maximum = s.max;
         const nlohmann::json initial = s.get(defaults);
         row.isNullable = initial.is_null();
-        const QString tip = QString::fromStdString(s.help) + QStringLiteral(" (Hugging Face: %1)").arg(row.key);
+        const QString tip = QString::fromStdString(sumlab::setting_help(s));
         QWidget* field = nullptr;
         switch (s.kind) {
             case Kind::integer: {

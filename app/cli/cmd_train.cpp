@@ -238,17 +238,21 @@ void add_train_command(CLI::App& app) {
         ->check(CLI::Range(1, 1024));
     for (const auto& s : training_settings()) {
         if (s.kind == SettingSpec::Kind::boolean) {
-            cmd->add_flag(s.flag, o->group_by_length, s.help + " (Hugging Face: " + s.key + ")");
+            cmd->add_flag(s.flag, o->group_by_length, setting_help(s));
             continue;
         }
-        std::string help = s.help + " (Hugging Face: " + s.key + ")";
+        std::string help = setting_help(s);
         if (!s.choices.empty()) {
             help += " [";
             for (size_t i = 0; i < s.choices.size(); ++i) help += (i ? "|" : "") + s.choices[i];
             help += "]";
         }
         std::string key = s.key;
-        cmd->add_option_function<std::string>(s.flag, [o, key](const std::string& v) { o->values[key] = v; }, help);
+        const char* type = s.kind == SettingSpec::Kind::integer ? "INT"
+                           : s.kind == SettingSpec::Kind::real ? "FLOAT"
+                           : s.kind == SettingSpec::Kind::list ? "LIST"
+                           : s.kind == SettingSpec::Kind::choice ? "CHOICE" : "TEXT";
+        cmd->add_option_function<std::string>(s.flag, [o, key](const std::string& v) { o->values[key] = v; }, help)->type_name(type);
     }
     cmd->callback([o, cmd] {
         o->setup.distributed = distributed_env_from_environment();

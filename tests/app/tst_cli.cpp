@@ -4,6 +4,7 @@
 #include "tests/common/sanitizer.h"
 
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -19,6 +20,8 @@ private slots:
     void bad_input_data();
     void bad_input();
     void help_on_every_subcommand();
+    void train_help_names_only_hugging_face_keys();
+    void train_reads_a_lone_file_as_the_train_split();
     void generate_with_prompt_preset();
 
 private:
@@ -104,6 +107,43 @@ void TestCli::help_on_every_subcommand() {
     auto missing = run(cli(), {"info", "--model", "/nonexistent/model"});
     QCOMPARE(missing.code, 1);
     QVERIFY(missing.err.contains("/nonexistent/model"));
+}
+
+void TestCli::train_help_names_only_hugging_face_keys() {
+    auto r = run(cli(), {"train", "--help"});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("(Hugging Face: learning_rate)"), qPrintable(r.out));
+    QVERIFY2(r.out.contains("(PEFT LoraConfig: r)"), qPrintable(r.out));
+    // SumLab's own settings name no origin; 4.28 calls eval_strategy evaluation_strategy.
+    for (const char* own : {"limit", "every_kth", "method", "device", "prompt", "eval_strategy"})
+        QVERIFY2(!r.out.contains(QString("(Hugging Face: %1)").arg(own)), own);
+    QVERIFY2(r.out.contains("Hugging Face: evaluation_strategy"), qPrintable(r.out));
+    // Numeric flags show their type.
+    QVERIFY2(QRegularExpression("--learning-rate\\s+FLOAT").match(r.out).hasMatch(), qPrintable(r.out));
+    QVERIFY2(QRegularExpression("--max-steps\\s+INT").match(r.out).hasMatch(), qPrintable(r.out));
+}
+
+void TestCli::train_reads_a_lone_file_as_the_train_split() {
+    // datasets.load_dataset("csv", data_files="mydata.csv") reads one file as train; so does `train`, and says so.
+    std::string model = shared_path("golden/t5/tiny-flan"), test_csv = shared_path("dialogsum/csv/test.csv");
+    SUMLAB_REQUIRE_SHARED(model + "/config.json");
+    SUMLAB_REQUIRE_SHARED(test_csv);
+    QTemporaryDir tmp;
+    QFile in(QString::fromStdString(test_csv));
+    QVERIFY(in.open(QIODevice::ReadOnly));
+    // The header and the first rows; DialogSum's CSV quotes multi-line dialogues, so cut at a row that starts with an id.
+    const QByteArray all = in.readAll();
+    const qsizetype cut = all.indexOf("\ntest_5_");
+    QVERIFY(cut > 0);
+    write(tmp.filePath("mydata.csv"), all.left(cut + 1));
+    auto r = run(cli(), {"train", "--model", QString::fromStdString(model), "--data", tmp.filePath("mydata.csv"), "--output",
+                         tmp.filePath("run"), "--max-steps", "1", "--per-device-train-batch-size", "2", "--max-source-length", "64",
+                         "--max-target-length", "16", "--save-strategy", "no", "--quiet"});
+    SUMLAB_SKIP_IF_SENTENCEPIECE_REFUSED(r.err);
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QStringList notes = r.err.split('\n').filter("names no split");
+    QCOMPARE(notes.size(), 1);
+    QVERIFY2(notes.front().contains("mydata.csv") && notes.front().contains("train split"), qPrintable(notes.front()));
 }
 
 void TestCli::generate_with_prompt_preset() {
