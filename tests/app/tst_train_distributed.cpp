@@ -54,6 +54,7 @@ private:
     static int free_port();
     static QProcessEnvironment rank_env(int rank, int world, int port);
     static void expect_same_curve(const RunInfo& a, const RunInfo& b, double tolerance);
+    static void expect_same_weights(const QString& a, const QString& b, double lr, int steps);
     QTemporaryDir m_tmp;
     QString m_data;
 };
@@ -180,18 +181,55 @@ void TestTrainDistributed::two_ranks_match_one_process() {
     QCOMPARE(two.status, RunStatus::finished);  // what the GUI's Runs page shows for the folder
     QCOMPARE(two.config["distributed"]["world_size"].get<int>(), 2);
     QCOMPARE(two.logs.size(), size_t{3});
+    // The two runs sum the same per-token gradients in another order (4+4 rows, then an all-reduce, against one
+    // GEMM over 8 rows, each padded to its own longest row): fp32 rounding, ~1e-7 relative per gradient element.
+    // Losses of O(1..10) and the gradient norm see that rounding only, and Adam's sign-like step changes a later
+    // loss only through weights whose gradient is ~0, i.e. to second order: 1e-4 is generous for both.
     expect_same_curve(one, two, 1e-4);
     for (size_t i = 0; i < 3; ++i) {
         QVERIFY2(rel_diff(two.logs[i].grad_norm, one.logs[i].grad_norm) < 1e-4, qPrintable(QString("grad norm, step %1").arg(i + 1)));
         QCOMPARE(two.logs[i].tokens_seen, one.logs[i].tokens_seen);
     }
-    LoadedModel ma = load_model((single + "/final").toStdString());
-    LoadedModel mb = load_model((dual + "/final").toStdString());
+    expect_same_weights(single + "/final", dual + "/final", 1e-3, 3);
+}
+
+void TestTrainDistributed::expect_same_weights(const QString& a, const QString& b, double lr, int steps) {
+    // AdamW moves a weight by lr * m_hat / (sqrt(v_hat) + eps) per step, and |m_hat / sqrt(v_hat)| <= 1.004 for
+    // the first three steps with betas (0.9, 0.999) (Cauchy-Schwarz over the bias-corrected averages). Where a
+    // gradient element is within rounding of zero its sign, and so its update, is arbitrary: two correct runs can
+    // then differ by up to 2 * 1.004 * lr per step, and nothing tighter holds for every element. Everywhere else
+    // the update's sensitivity to a gradient error dg is lr * |dg / g|, far below lr * 1e-3 for rounding-level dg;
+    // only elements with |g| < ~1e4 |dg| (a ~1e-4 share for a smooth gradient density) exceed that. A real bug --
+    // a rank normalising by its own token count, a gradient bucket left out of the all-reduce, a rank reading
+    // other data -- changes most updates by a few percent of lr or more, so it fails the share tests below: at
+    // most 1e-3 of all weights, and of each tensor at most 1e-3 of its elements plus 3 (a 64-element layer norm
+    // may hold a near-zero gradient or two; a tensor left out of the all-reduce differs almost everywhere).
+    const double max_step_diff = 2 * 1.004 * lr * steps + 1e-6;
+    const double close = lr * 1e-3;
+    LoadedModel ma = load_model(a.toStdString());
+    LoadedModel mb = load_model(b.toStdString());
     auto pb = mb.model->named_parameters();
+    int64_t total = 0, apart = 0;
+    QString worst;
+    double worst_share = 0;
     for (const auto& p : ma.model->named_parameters()) {
-        const double diff = (p.value() - pb[p.key()]).abs().max().item<double>();
-        QVERIFY2(diff < 1e-5, qPrintable(QString("%1 differs by %2").arg(p.key().c_str()).arg(diff)));
+        const torch::Tensor diff = (p.value() - pb[p.key()]).abs();
+        const double largest = diff.max().item<double>();
+        QVERIFY2(largest <= max_step_diff, qPrintable(QString("%1 differs by %2 > %3").arg(p.key().c_str()).arg(largest).arg(max_step_diff)));
+        const int64_t n = diff.numel(), far = (diff > close).sum().item<int64_t>();
+        QVERIFY2(static_cast<double>(far) <= 1e-3 * static_cast<double>(n) + 3,
+                 qPrintable(QString("%1: %2 of %3 elements differ by more than %4").arg(p.key().c_str()).arg(far).arg(n).arg(close)));
+        total += n;
+        apart += far;
+        if (static_cast<double>(far) / static_cast<double>(n) > worst_share) {
+            worst_share = static_cast<double>(far) / static_cast<double>(n);
+            worst = QString("%1: %2 of %3 elements differ by more than %4").arg(p.key().c_str()).arg(far).arg(n).arg(close);
+        }
     }
+    qInfo("%lld of %lld weights differ by more than %g; worst tensor %s", static_cast<long long>(apart), static_cast<long long>(total), close,
+          qPrintable(worst.isEmpty() ? QString("none") : worst));
+    QVERIFY2(static_cast<double>(apart) <= 1e-3 * static_cast<double>(total),
+             qPrintable(QString("%1 of %2 weights differ by more than %3 (worst %4)").arg(apart).arg(total).arg(close).arg(worst)));
 }
 
 void TestTrainDistributed::killed_rank_fails_the_other_and_resume_continues() {
