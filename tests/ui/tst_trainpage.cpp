@@ -114,7 +114,8 @@ void TestTrainPage::formFollowsSettingsTable() {
         QWidget* editor = page.findChild<QWidget*>(QStringLiteral("setting_") + key);
         QVERIFY2(editor, qPrintable(key));
         QCOMPARE(editor, form->editor(key));
-        QCOMPARE(editor->toolTip(), QString::fromStdString(s.help) + QStringLiteral(" (Hugging Face: %1)").arg(key));
+        // The help, then where the key comes from (none for SumLab's own settings).
+        QCOMPARE(editor->toolTip(), QString::fromStdString(s.origin.empty() ? s.help : s.help + " (" + s.origin + ")"));
         QVERIFY2(!editor->accessibleName().isEmpty(), qPrintable(key));
         if (s.kind == sumlab::SettingSpec::Kind::real && !s.get(sumlab::TrainingArguments{}).is_null()) {
             auto* spin = qobject_cast<QDoubleSpinBox*>(editor);
