@@ -69,19 +69,6 @@ std::string fnv1a_hex(std::string_view text) {
     return buf;
 }
 
-nlohmann::ordered_json generation_to_json(const GenerationConfig& config) {
-    return {{"max_new_tokens", config.resolved_max_new_tokens()},
-            {"min_new_tokens", config.min_new_tokens},
-            {"min_length", config.min_length},
-            {"num_beams", config.num_beams},
-            {"early_stopping", config.early_stopping},
-            {"length_penalty", config.length_penalty},
-            {"no_repeat_ngram_size", config.no_repeat_ngram_size},
-            {"repetition_penalty", config.repetition_penalty},
-            {"decoder_start_token_id", config.decoder_start_token_id},
-            {"eos_token_id", config.eos_token_id},
-            {"pad_token_id", config.pad_token_id}};
-}
 
 // ---- The partial file ----
 

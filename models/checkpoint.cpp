@@ -172,13 +172,7 @@ void save_model(const T5ForConditionalGenerationImpl& model, const GenerationCon
     for (auto& [name, t] : state_dict(model)) tensors.emplace_back(name, t.to(torch::kCPU).contiguous());
     save_safetensors(join_path(dir, "model.safetensors"), tensors, {{"format", "pt"}});
     write_atomically(join_path(dir, "config.json"), model.config().to_json().dump(2) + "\n");
-    nlohmann::json g;
-    g["decoder_start_token_id"] = generation.decoder_start_token_id;
-    g["eos_token_id"] = generation.eos_token_id;
-    g["pad_token_id"] = generation.pad_token_id;
-    if (generation.max_new_tokens) g["max_new_tokens"] = *generation.max_new_tokens;
-    if (generation.num_beams != 1) g["num_beams"] = generation.num_beams;
-    write_atomically(join_path(dir, "generation_config.json"), g.dump(2) + "\n");
+    write_atomically(join_path(dir, "generation_config.json"), generation_config_file(generation).dump(2) + "\n");
 }
 
 void copy_tokenizer_files(const std::string& src_dir, const std::string& dst_dir) {

@@ -440,7 +440,7 @@ bool ComparePage::generate() {
     request.generation = m_settings->settings();
     m_summaries.clear();
     for (const SystemSpec& s : systems) m_summaries.push_back({s.label, QString(), SummaryState::Pending, QString(), 0, false});
-    m_maxSteps = std::max(1, request.generation.maxNewTokens);
+    m_maxSteps = std::max(1, request.generation.maxNewTokens());
     m_progress->setRange(0, m_maxSteps * systems.size());
     m_progress->setValue(0);
     m_generating = true;

@@ -56,12 +56,7 @@ void CompareWorker::generate(const CompareRequest& request) {
                 fresh->tokenizer.emplace(sumlab::T5Tokenizer::from_directory(system.modelDir.toStdString()));
                 loaded = std::move(fresh);
             }
-            sumlab::GenerationConfig config = loaded->model.generation;
-            config.max_new_tokens = request.generation.maxNewTokens;
-            config.num_beams = request.generation.numBeams;
-            config.no_repeat_ngram_size = request.generation.noRepeatNgramSize;
-            config.repetition_penalty = request.generation.repetitionPenalty;
-            config.validate("generation settings");
+            const sumlab::GenerationConfig config = request.generation.appliedTo(loaded->model.generation);
             sumlab::GenerationCallbacks callbacks;
             callbacks.cancel = &m_stop;
             const int id = request.requestId;

@@ -32,11 +32,7 @@ void EvaluationWorker::run(const EvaluationRequest& request) {
             if (request.limit > 0) spec.selection.limit = static_cast<size_t>(request.limit);
             spec.output = request.output.toStdString();
             spec.column = system.column.toStdString() + "_summaries";
-            spec.generation = sumlab::model_generation_config(spec.model_dir);
-            spec.generation.max_new_tokens = request.generation.maxNewTokens;
-            spec.generation.num_beams = request.generation.numBeams;
-            spec.generation.no_repeat_ngram_size = request.generation.noRepeatNgramSize;
-            spec.generation.repetition_penalty = request.generation.repetitionPenalty;
+            spec.generation = request.generation.appliedTo(sumlab::model_generation_config(spec.model_dir));
 
             sumlab::EvaluationCallbacks callbacks;
             callbacks.cancel = &m_stop;

@@ -2,66 +2,107 @@
 
 #include "ui/Accessible.h"
 
+#include <QCheckBox>
 #include <QDoubleSpinBox>
-#include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QSet>
 #include <QSpinBox>
 
 namespace {
-QByteArray controlName(const QString& prefix, const char* name) { return (prefix + QString::fromLatin1(name)).toLatin1(); }
+using Kind = sumlab::GenerationSettingSpec::Kind;
+
+// "no_repeat_ngram_size" -> "NoRepeatNgramSize"
+QString camel(const std::string& key) {
+    QString out;
+    bool upper = true;
+    for (char c : key) {
+        if (c == '_') {
+            upper = true;
+            continue;
+        }
+        out += upper ? QChar(c).toUpper() : QChar(c);
+        upper = false;
+    }
+    return out;
+}
+
+// The key with a mnemonic on its first letter no other label has taken ("num_&beams").
+QString mnemonicLabel(const std::string& key, QSet<QChar>& taken) {
+    QString text = QString::fromStdString(key);
+    for (int i = 0; i < text.size(); ++i) {
+        const QChar c = text[i].toLower();
+        if (!c.isLetter() || taken.contains(c)) continue;
+        taken.insert(c);
+        return text.left(i) + QLatin1Char('&') + text.mid(i);
+    }
+    return text;
+}
 }  // namespace
 
 GenerationSettingsWidget::GenerationSettingsWidget(const QString& prefix, QWidget* parent) : QWidget(parent) {
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
-    auto add = [&](const QString& text, QWidget* field) {
-        auto* label = new QLabel(text, this);
+    QSet<QChar> taken;
+    for (const sumlab::GenerationSettingSpec& s : sumlab::generation_settings()) {
+        if (!s.is_form) continue;
+        const QString key = QString::fromStdString(s.key), tip = key + QStringLiteral(": ") + QString::fromStdString(s.help);
+        QWidget* field = nullptr;
+        switch (s.kind) {
+            case Kind::integer: {
+                auto* spin = new QSpinBox(this);
+                spin->setRange(static_cast<int>(s.min), static_cast<int>(s.max));
+                if (s.min == 0) spin->setSpecialValueText(tr("off"));
+                connect(spin, &QSpinBox::valueChanged, this, &GenerationSettingsWidget::changed);
+                field = spin;
+                break;
+            }
+            case Kind::real: {
+                auto* spin = new QDoubleSpinBox(this);
+                spin->setDecimals(3);
+                spin->setRange(s.min, s.max);
+                spin->setSingleStep(0.05);
+                connect(spin, &QDoubleSpinBox::valueChanged, this, &GenerationSettingsWidget::changed);
+                field = spin;
+                break;
+            }
+            case Kind::boolean: {
+                auto* check = new QCheckBox(this);
+                connect(check, &QCheckBox::toggled, this, &GenerationSettingsWidget::changed);
+                field = check;
+                break;
+            }
+        }
+        const char* suffix = s.kind == Kind::boolean ? "Check" : "Spin";
+        Accessible::describe(field, (prefix + camel(s.key) + QLatin1String(suffix)).toLatin1().constData(), key, tip);
+        auto* label = new QLabel(mnemonicLabel(s.key, taken), this);
         label->setBuddy(field);
         layout->addWidget(label);
         layout->addWidget(field);
-    };
-    m_maxNewTokens = new QSpinBox(this);
-    m_maxNewTokens->setRange(1, 2048);
-    Accessible::describe(m_maxNewTokens, controlName(prefix, "MaxNewTokensSpin").constData(), tr("max_new_tokens"),
-                         tr("max_new_tokens: the most tokens a summary may have (the lab uses 200)"));
-    add(tr("max_new_to&kens"), m_maxNewTokens);
-    m_numBeams = new QSpinBox(this);
-    m_numBeams->setRange(1, 16);
-    Accessible::describe(m_numBeams, controlName(prefix, "NumBeamsSpin").constData(), tr("num_beams"),
-                         tr("num_beams: 1 is greedy search; more keeps that many hypotheses (beam search)"));
-    add(tr("num_&beams"), m_numBeams);
-    m_noRepeat = new QSpinBox(this);
-    m_noRepeat->setRange(0, 10);
-    m_noRepeat->setSpecialValueText(tr("off"));
-    Accessible::describe(m_noRepeat, controlName(prefix, "NoRepeatNgramSpin").constData(), tr("no_repeat_ngram_size"),
-                         tr("no_repeat_ngram_size: forbid repeating any n-gram of this size (0 = off)"));
-    add(tr("no_repeat_ngram_si&ze"), m_noRepeat);
-    m_repetitionPenalty = new QDoubleSpinBox(this);
-    m_repetitionPenalty->setRange(0.5, 5.0);
-    m_repetitionPenalty->setSingleStep(0.05);
-    m_repetitionPenalty->setDecimals(2);
-    Accessible::describe(m_repetitionPenalty, controlName(prefix, "RepetitionPenaltySpin").constData(), tr("repetition_penalty"),
-                         tr("repetition_penalty: above 1 discourages tokens already generated (1 = off)"));
-    add(tr("repetition_pena&lty"), m_repetitionPenalty);
+        m_fields.insert(key, field);
+    }
     layout->addStretch(1);
     setSettings(GenerationSettings{});
-    for (QSpinBox* spin : {m_maxNewTokens, m_numBeams, m_noRepeat}) connect(spin, &QSpinBox::valueChanged, this, &GenerationSettingsWidget::changed);
-    connect(m_repetitionPenalty, &QDoubleSpinBox::valueChanged, this, &GenerationSettingsWidget::changed);
 }
 
 GenerationSettings GenerationSettingsWidget::settings() const {
-    GenerationSettings s;
-    s.maxNewTokens = m_maxNewTokens->value();
-    s.numBeams = m_numBeams->value();
-    s.noRepeatNgramSize = m_noRepeat->value();
-    s.repetitionPenalty = m_repetitionPenalty->value();
-    return s;
+    GenerationSettings out;
+    out.values = nlohmann::json::object();
+    for (auto it = m_fields.begin(); it != m_fields.end(); ++it) {
+        const std::string key = it.key().toStdString();
+        if (auto* spin = qobject_cast<QSpinBox*>(it.value())) out.values[key] = spin->value();
+        else if (auto* real = qobject_cast<QDoubleSpinBox*>(it.value())) out.values[key] = real->value();
+        else if (auto* check = qobject_cast<QCheckBox*>(it.value())) out.values[key] = check->isChecked();
+    }
+    return out;
 }
 
-void GenerationSettingsWidget::setSettings(const GenerationSettings& s) {
-    m_maxNewTokens->setValue(s.maxNewTokens);
-    m_numBeams->setValue(s.numBeams);
-    m_noRepeat->setValue(s.noRepeatNgramSize);
-    m_repetitionPenalty->setValue(s.repetitionPenalty);
+void GenerationSettingsWidget::setSettings(const GenerationSettings& settings) {
+    for (auto it = m_fields.begin(); it != m_fields.end(); ++it) {
+        const nlohmann::json& v = settings.values.value(it.key().toStdString(), nlohmann::json());
+        if (!v.is_number() && !v.is_boolean()) continue;  // not set: the field keeps what it shows
+        if (auto* spin = qobject_cast<QSpinBox*>(it.value())) spin->setValue(v.get<int>());
+        else if (auto* real = qobject_cast<QDoubleSpinBox*>(it.value())) real->setValue(v.get<double>());
+        else if (auto* check = qobject_cast<QCheckBox*>(it.value())) check->setChecked(v.get<bool>());
+    }
 }

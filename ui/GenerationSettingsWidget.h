@@ -1,13 +1,12 @@
-// GenerationSettingsWidget: the generation settings of the Compare and Evaluate pages, edited in place
-// (max_new_tokens, num_beams, no_repeat_ngram_size, repetition_penalty), each named as Hugging Face names it.
+// GenerationSettingsWidget: the generation settings of the Compare and Evaluate pages, edited in place: one
+// field per row of sumlab::generation_settings() marked is_form, labelled with its Hugging Face name, with the
+// table's range and help.
 #pragma once
 
 #include "ui/SystemSpec.h"
 
+#include <QMap>
 #include <QWidget>
-
-class QDoubleSpinBox;
-class QSpinBox;
 
 class GenerationSettingsWidget : public QWidget {
     Q_OBJECT
@@ -22,8 +21,5 @@ signals:
     void changed();
 
 private:
-    QSpinBox* m_maxNewTokens = nullptr;
-    QSpinBox* m_numBeams = nullptr;
-    QSpinBox* m_noRepeat = nullptr;
-    QDoubleSpinBox* m_repetitionPenalty = nullptr;
+    QMap<QString, QWidget*> m_fields;  // HF key -> its QSpinBox, QDoubleSpinBox or QCheckBox
 };

@@ -1,6 +1,7 @@
 #include "engine/bootstrap.h"
 #include "engine/results_csv.h"
 #include "models/file_util.h"
+#include "models/t5/generation_config.h"
 
 #include <nlohmann/json.hpp>
 
@@ -33,11 +34,11 @@ QStringList readProvenance(const std::string& csvPath) {
             add("split", QStringLiteral("split"));
             add("examples", QStringLiteral("examples"));
             if (facts.contains("generation")) {
-                const nlohmann::json& g = facts["generation"];
-                parts << QStringLiteral("max_new_tokens=%1, num_beams=%2, no_repeat_ngram_size=%3, repetition_penalty=%4")
-                             .arg(qs(g.value("max_new_tokens", nlohmann::json()).dump()), qs(g.value("num_beams", nlohmann::json()).dump()),
-                                  qs(g.value("no_repeat_ngram_size", nlohmann::json()).dump()),
-                                  qs(g.value("repetition_penalty", nlohmann::json()).dump()));
+                // The settings people vary (the form's), not the token ids.
+                nlohmann::json shown = nlohmann::json::object();
+                for (const auto& s : sumlab::generation_settings())
+                    if (s.is_form && facts["generation"].is_object() && facts["generation"].contains(s.key)) shown[s.key] = facts["generation"][s.key];
+                parts << qs(sumlab::describe_generation(shown));
             }
             add("date", QStringLiteral("date"));
             lines << qs(column) + QStringLiteral(" — ") + parts.join(QStringLiteral("; "));

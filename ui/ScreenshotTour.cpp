@@ -145,7 +145,7 @@ void ScreenshotTour::takeComparePicture() {
     // The lab's example: test dialogue 200.
     compare->selectExample(test->name, test->dialogues.size() > 200 ? 200 : 0);
     GenerationSettings settings = compare->generationSettings()->settings();
-    settings.maxNewTokens = 60;
+    settings.set("max_new_tokens", 60);
     compare->generationSettings()->setSettings(settings);
     connect(compare, &ComparePage::generationFinished, this, [this] {
         QString error;
@@ -175,7 +175,7 @@ void ScreenshotTour::takeEvaluatePicture() {
     if (auto* selection = evaluate->findChild<QComboBox*>(QStringLiteral("evaluateSelectionCombo"))) selection->setCurrentIndex(1);
     if (auto* count = evaluate->findChild<QSpinBox*>(QStringLiteral("evaluateCountSpin"))) count->setValue(30);
     GenerationSettings settings = evaluate->generationSettings()->settings();
-    settings.maxNewTokens = 60;
+    settings.set("max_new_tokens", 60);
     evaluate->generationSettings()->setSettings(settings);
     connect(evaluate, &EvaluatePage::scoresReady, this, [this, evaluate] {
         QString error;

@@ -3,6 +3,8 @@
 // Qt values that travel to the workers by value.
 #pragma once
 
+#include "models/t5/generation_config.h"
+
 #include <QMetaType>
 #include <QString>
 #include <QVector>
@@ -20,21 +22,28 @@ struct SystemSpec {
 };
 Q_DECLARE_METATYPE(SystemSpec)
 
-// The generation settings the lab varies (Hugging Face names); the lab generates with max_new_tokens=200.
+// The generation settings the pages let the user vary: the form's rows of sumlab::generation_settings() as
+// {HF key: value}, applied over each model's generation_config.json. The lab generates with max_new_tokens=200.
 struct GenerationSettings {
-    int maxNewTokens = 200;         // max_new_tokens
-    int numBeams = 1;               // num_beams: 1 = greedy search
-    int noRepeatNgramSize = 0;      // no_repeat_ngram_size: 0 = off
-    double repetitionPenalty = 1.0; // repetition_penalty: 1 = off
-    int maxSourceLength = 512;      // prompts are truncated to this many tokens (FLAN-T5's model_max_length)
+    nlohmann::json values = labDefaults();
+    int maxSourceLength = 512;  // prompts are truncated to this many tokens (FLAN-T5's model_max_length)
 
-    // "max_new_tokens=200, num_beams=1, no_repeat_ngram_size=0, repetition_penalty=1"
-    QString describe() const {
-        return QStringLiteral("max_new_tokens=%1, num_beams=%2, no_repeat_ngram_size=%3, repetition_penalty=%4")
-            .arg(maxNewTokens)
-            .arg(numBeams)
-            .arg(noRepeatNgramSize)
-            .arg(repetitionPenalty);
+    static nlohmann::json labDefaults() {
+        sumlab::GenerationConfig lab;
+        lab.max_new_tokens = 200;
+        return sumlab::generation_form_values(lab);
     }
+    int maxNewTokens() const { return values.value("max_new_tokens", 200); }
+    GenerationSettings& set(const std::string& key, const nlohmann::json& value) {
+        values[key] = value;
+        return *this;
+    }
+    // The model's settings with these on top (ConfigError for a value out of range).
+    sumlab::GenerationConfig appliedTo(sumlab::GenerationConfig config) const {
+        sumlab::apply_generation_settings(config, values, "generation settings");
+        return config;
+    }
+    // "max_new_tokens=200, num_beams=1, no_repeat_ngram_size=0, repetition_penalty=1.0"
+    QString describe() const { return QString::fromStdString(sumlab::describe_generation(values)); }
 };
 Q_DECLARE_METATYPE(GenerationSettings)

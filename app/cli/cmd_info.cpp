@@ -23,14 +23,7 @@ void add_info_command(CLI::App& app) {
         j["parameters"] = count_parameters(*m.model);
         j["config"] = c.to_json();
         j["config"].erase("architectures");
-        nlohmann::json g;
-        g["max_length"] = m.generation.max_length;
-        if (m.generation.max_new_tokens) g["max_new_tokens"] = *m.generation.max_new_tokens;
-        g["num_beams"] = m.generation.num_beams;
-        g["decoder_start_token_id"] = m.generation.decoder_start_token_id;
-        g["eos_token_id"] = m.generation.eos_token_id;
-        g["pad_token_id"] = m.generation.pad_token_id;
-        j["generation_config"] = g;
+        j["generation_config"] = generation_to_json(m.generation);
         j["tokenizer"] = is_file(join_path(*dir, "spiece.model")) ? "spiece.model" : nullptr;
         std::cout << j.dump(2) << "\n";
     });

@@ -102,27 +102,25 @@ LoadedModel ModelOptions::load() const {
 }
 
 void GenerationOptions::add_to(CLI::App& cmd) {
-    cmd.add_option("--max-new-tokens", max_new_tokens, "max_new_tokens: tokens to generate after the start token")
-        ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
-    cmd.add_option("--min-new-tokens", min_new_tokens, "min_new_tokens: </s> is forbidden before this many tokens")
-        ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
-    cmd.add_option("--num-beams", num_beams, "num_beams: 1 = greedy search")->check(CLI::Range(int64_t{1}, int64_t{256}));
-    cmd.add_flag("--early-stopping", early_stopping, "early_stopping: stop a beam search when num_beams hypotheses are finished");
-    cmd.add_option("--length-penalty", length_penalty, "length_penalty: beam score = sum log-probs / length^length_penalty");
-    cmd.add_option("--no-repeat-ngram-size", no_repeat_ngram_size, "no_repeat_ngram_size: forbid repeating n-grams of this size")
-        ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
-    cmd.add_option("--repetition-penalty", repetition_penalty, "repetition_penalty: >1 discourages tokens already generated")
-        ->check(CLI::PositiveNumber);
+    using Kind = GenerationSettingSpec::Kind;
+    for (const GenerationSettingSpec& s : generation_settings()) {
+        if (!s.is_flag) continue;
+        const std::string key = s.key, help = s.help + " (Hugging Face: " + s.key + ")";
+        switch (s.kind) {
+            case Kind::boolean:
+                cmd.add_flag_function(s.flag, [this, key](int64_t) { values[key] = true; }, help);
+                break;
+            case Kind::integer:
+                cmd.add_option_function<int64_t>(s.flag, [this, key](int64_t v) { values[key] = v; }, help)
+                    ->check(CLI::Range(static_cast<int64_t>(s.min), static_cast<int64_t>(s.max)));
+                break;
+            case Kind::real:
+                cmd.add_option_function<double>(s.flag, [this, key](double v) { values[key] = v; }, help)->check(CLI::Range(s.min, s.max));
+                break;
+        }
+    }
 }
 
-void GenerationOptions::apply(GenerationConfig& config) const {
-    if (max_new_tokens) config.max_new_tokens = *max_new_tokens;
-    if (min_new_tokens) config.min_new_tokens = *min_new_tokens;
-    if (num_beams) config.num_beams = *num_beams;
-    if (early_stopping) config.early_stopping = true;
-    if (length_penalty) config.length_penalty = *length_penalty;
-    if (no_repeat_ngram_size) config.no_repeat_ngram_size = *no_repeat_ngram_size;
-    if (repetition_penalty) config.repetition_penalty = *repetition_penalty;
-}
+void GenerationOptions::apply(GenerationConfig& config) const { apply_generation_settings(config, values, "command line"); }
 
 }  // namespace sumlab::cli

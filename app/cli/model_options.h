@@ -47,11 +47,10 @@ struct ModelOptions {
     LoadedModel load() const;
 };
 
-// Generation flags; unset ones keep the model's generation_config.json and then HF's defaults.
+// Generation flags, one per row of generation_settings() marked is_flag; unset ones keep the model's
+// generation_config.json and then HF's defaults.
 struct GenerationOptions {
-    std::optional<int64_t> max_new_tokens, min_new_tokens, num_beams, no_repeat_ngram_size;
-    std::optional<double> length_penalty, repetition_penalty;
-    bool early_stopping = false;
+    nlohmann::json values = nlohmann::json::object();  // {HF key: value} of the flags given
 
     void add_to(CLI::App& cmd);
     void apply(GenerationConfig& config) const;

@@ -1,5 +1,7 @@
 #include "models/t5/t5_config.h"
 
+#include "models/t5/config_json.h"
+
 #include "models/errors.h"
 #include "models/file_util.h"
 
@@ -24,6 +26,8 @@ std::string read_config_text(const std::string& path) {
     return read_file(path);
 }
 
+}  // namespace
+
 nlohmann::json parse_json_file(const std::string& path) {
     if (!is_file(path)) throw FileError(path, "missing");
     try {
@@ -37,18 +41,31 @@ nlohmann::json parse_json_file(const std::string& path) {
 
 // A value from the file for an error message: lists and objects are not printed (dump() recurses,
 // and a hostile file can nest them thousands deep), long strings are cut.
-std::string shown(const nlohmann::json& v) {
+std::string shown_json_value(const nlohmann::json& v) {
     if (v.is_array()) return "a list";
     if (v.is_object()) return "an object";
     std::string text = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return text.size() <= 80 ? text : text.substr(0, 80) + "...";
 }
 
+// An eos_token_id may be a list in newer configs; SumLab uses the first.
+void read_token_id(const nlohmann::json& j, const char* key, int64_t& out, const std::string& path) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return;
+    const nlohmann::json* id = it->is_array() && !it->empty() ? &(*it)[0] : &*it;
+    if (!id->is_number_integer()) throw ConfigError(path, key, "must be a token id, got " + shown_json_value(*it));
+    if (id->is_number_unsigned() && id->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+        throw ConfigError(path, key, "token id " + id->dump() + " is too large");
+    out = id->get<int64_t>();
+    if (out < 0) throw ConfigError(path, key, "must not be negative");
+}
+
+namespace {
 template <typename T>
 void read_int(const nlohmann::json& j, const char* key, T& out, const std::string& path, int64_t lo, int64_t hi) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return;
-    if (!it->is_number_integer()) throw ConfigError(path, key, "must be an integer, got " + shown(*it));
+    if (!it->is_number_integer()) throw ConfigError(path, key, "must be an integer, got " + shown_json_value(*it));
     if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(hi))
         throw ConfigError(path, key, "value " + it->dump() + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
     int64_t v = it->get<int64_t>();
@@ -60,7 +77,7 @@ void read_int(const nlohmann::json& j, const char* key, T& out, const std::strin
 void read_double(const nlohmann::json& j, const char* key, double& out, const std::string& path, double lo, double hi) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return;
-    if (!it->is_number()) throw ConfigError(path, key, "must be a number, got " + shown(*it));
+    if (!it->is_number()) throw ConfigError(path, key, "must be a number, got " + shown_json_value(*it));
     double v = it->get<double>();
     if (!(v >= lo && v <= hi)) throw ConfigError(path, key, "value " + it->dump() + " is outside the allowed range");
     out = v;
@@ -69,20 +86,8 @@ void read_double(const nlohmann::json& j, const char* key, double& out, const st
 void read_bool(const nlohmann::json& j, const char* key, bool& out, const std::string& path) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) return;
-    if (!it->is_boolean()) throw ConfigError(path, key, "must be true or false, got " + shown(*it));
+    if (!it->is_boolean()) throw ConfigError(path, key, "must be true or false, got " + shown_json_value(*it));
     out = it->get<bool>();
-}
-
-// An eos_token_id may be a list in newer configs; SumLab uses the first.
-void read_token_id(const nlohmann::json& j, const char* key, int64_t& out, const std::string& path) {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null()) return;
-    const nlohmann::json* id = it->is_array() && !it->empty() ? &(*it)[0] : &*it;
-    if (!id->is_number_integer()) throw ConfigError(path, key, "must be a token id, got " + shown(*it));
-    if (id->is_number_unsigned() && id->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
-        throw ConfigError(path, key, "token id " + id->dump() + " is too large");
-    out = id->get<int64_t>();
-    if (out < 0) throw ConfigError(path, key, "must not be negative");
 }
 
 // Upper bounds far above any real T5 (XXL: d_model 4096, d_ff 10240, 24 layers, 64 heads) that
@@ -197,46 +202,6 @@ nlohmann::json T5Config::to_json() const {
     j["use_cache"] = true;
     j["torch_dtype"] = torch_dtype;
     return j;
-}
-
-GenerationConfig GenerationConfig::from_model_dir(const std::string& dir, const T5Config& model) {
-    GenerationConfig g;
-    g.decoder_start_token_id = model.decoder_start_token_id;
-    g.eos_token_id = model.eos_token_id;
-    g.pad_token_id = model.pad_token_id;
-    std::string path = join_path(dir, "generation_config.json");
-    if (is_file(path)) g.apply_json(parse_json_file(path), path);
-    g.validate(path);
-    return g;
-}
-
-void GenerationConfig::apply_json(const nlohmann::json& j, const std::string& path) {
-    if (!j.is_object()) throw ConfigError(path, "", "must be a JSON object");
-    read_int(j, "max_length", max_length, path, 1, 1'000'000);
-    if (j.contains("max_new_tokens") && !j["max_new_tokens"].is_null()) {
-        int64_t v = 0;
-        read_int(j, "max_new_tokens", v, path, 1, 1'000'000);
-        max_new_tokens = v;
-    }
-    read_int(j, "min_length", min_length, path, 0, 1'000'000);
-    read_int(j, "min_new_tokens", min_new_tokens, path, 0, 1'000'000);
-    read_int(j, "num_beams", num_beams, path, 1, 1024);
-    if (j.contains("early_stopping") && j["early_stopping"].is_boolean()) early_stopping = j["early_stopping"].get<bool>();
-    read_double(j, "length_penalty", length_penalty, path, -1e6, 1e6);
-    read_int(j, "no_repeat_ngram_size", no_repeat_ngram_size, path, 0, 1'000'000);
-    read_double(j, "repetition_penalty", repetition_penalty, path, 1e-9, 1e9);
-    read_token_id(j, "decoder_start_token_id", decoder_start_token_id, path);
-    read_token_id(j, "eos_token_id", eos_token_id, path);
-    read_token_id(j, "pad_token_id", pad_token_id, path);
-}
-
-void GenerationConfig::validate(const std::string& where) const {
-    if (max_new_tokens && *max_new_tokens < 1) throw ConfigError(where, "max_new_tokens", "must be at least 1");
-    if (!max_new_tokens && max_length < 2) throw ConfigError(where, "max_length", "must be at least 2");
-    if (num_beams < 1) throw ConfigError(where, "num_beams", "must be at least 1");
-    if (repetition_penalty <= 0) throw ConfigError(where, "repetition_penalty", "must be positive");
-    if (no_repeat_ngram_size < 0) throw ConfigError(where, "no_repeat_ngram_size", "must not be negative");
-    if (min_new_tokens < 0) throw ConfigError(where, "min_new_tokens", "must not be negative");
 }
 
 }  // namespace sumlab

@@ -1,6 +1,8 @@
-// T5Config: the fields of a Hugging Face T5 / T5 v1.1 / FLAN-T5 config.json that change the maths,
-// and GenerationConfig: generation_config.json defaults. Field names are HF's JSON keys.
+// T5Config: the fields of a Hugging Face T5 / T5 v1.1 / FLAN-T5 config.json that change the maths.
+// Field names are HF's JSON keys. GenerationConfig (generation_config.json) is in generation_config.h.
 #pragma once
+
+#include "models/t5/generation_config.h"
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -42,26 +44,5 @@ struct T5Config {
     nlohmann::json to_json() const;
 };
 
-struct GenerationConfig {
-    int64_t max_length = 20;                       // HF default; counts the decoder start token
-    std::optional<int64_t> max_new_tokens;         // overrides max_length when set
-    int64_t min_length = 0;
-    int64_t min_new_tokens = 0;
-    int64_t num_beams = 1;
-    bool early_stopping = false;
-    double length_penalty = 1.0;
-    int64_t no_repeat_ngram_size = 0;
-    double repetition_penalty = 1.0;
-    int64_t decoder_start_token_id = 0;
-    int64_t eos_token_id = 1;
-    int64_t pad_token_id = 0;
-
-    // Defaults from the model config, then generation_config.json when present (HF's order).
-    static GenerationConfig from_model_dir(const std::string& dir, const T5Config& model);
-    void apply_json(const nlohmann::json& j, const std::string& path);
-    void validate(const std::string& where) const;
-    // Number of tokens to generate after the start token.
-    int64_t resolved_max_new_tokens() const { return max_new_tokens ? *max_new_tokens : max_length - 1; }
-};
 
 }  // namespace sumlab

@@ -12,6 +12,7 @@
 #include "ui_test_support.h"
 
 #include <QCheckBox>
+#include <QDoubleSpinBox>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSignalSpy>
@@ -65,6 +66,7 @@ private slots:
     void picksDialogues();
     void generatesAndScores();
     void generationSettingsApply();
+    void generationFormFollowsTheTable();
     void showsResultsRowsAndHighlights();
     void refusesWithoutDialogueOrSystem();
     void failingSystemLeavesOthersRunning();
@@ -73,6 +75,37 @@ private:
     QTemporaryDir m_tmp;
     ModelRegistry* m_registry = nullptr;
 };
+
+void TestComparePage::generationFormFollowsTheTable() {
+    // One field per is_form row of the table, with its range, its HF name and help; values go in and out unchanged.
+    GenerationSettingsWidget widget(QStringLiteral("t"));
+    int rows = 0;
+    for (const sumlab::GenerationSettingSpec& s : sumlab::generation_settings()) {
+        if (!s.is_form) continue;
+        ++rows;
+        const QString key = QString::fromStdString(s.key);
+        QWidget* field = nullptr;
+        for (QWidget* w : widget.findChildren<QWidget*>())
+            if (w->accessibleName() == key) field = w;
+        QVERIFY2(field, qPrintable(key));
+        QCOMPARE(field->toolTip(), key + QStringLiteral(": ") + QString::fromStdString(s.help));
+        if (auto* spin = qobject_cast<QSpinBox*>(field)) {
+            QCOMPARE(spin->minimum(), static_cast<int>(s.min));
+            QCOMPARE(spin->maximum(), static_cast<int>(s.max));
+        } else if (auto* real = qobject_cast<QDoubleSpinBox*>(field)) {
+            QCOMPARE(real->minimum(), s.min);
+            QCOMPARE(real->maximum(), s.max);
+        }
+    }
+    QVERIFY(rows >= 4);
+    GenerationSettings settings;
+    settings.set("max_new_tokens", 77).set("num_beams", 3).set("no_repeat_ngram_size", 2).set("repetition_penalty", 1.25);
+    widget.setSettings(settings);
+    QCOMPARE(QString::fromStdString(widget.settings().values.dump()), QString::fromStdString(settings.values.dump()));
+    // The lab's defaults: max_new_tokens 200, the rest as transformers.
+    QCOMPARE(GenerationSettingsWidget(QStringLiteral("u")).settings().maxNewTokens(), 200);
+    QCOMPARE(settings.appliedTo(sumlab::GenerationConfig{}).num_beams, int64_t{3});
+}
 
 void TestComparePage::initTestCase() {
     ui_test::isolateSettings();
@@ -127,7 +160,7 @@ void TestComparePage::generatesAndScores() {
     page.show();
     page.setDataset(dataset());
     GenerationSettings settings;
-    settings.maxNewTokens = 20;
+    settings.set("max_new_tokens", 20);
     page.generationSettings()->setSettings(settings);
     QSignalSpy finished(&page, &ComparePage::generationFinished);
     QVERIFY(page.generate());
@@ -161,12 +194,12 @@ void TestComparePage::generationSettingsApply() {
     page.selectExample(QStringLiteral("test"), 1);
     QSignalSpy finished(&page, &ComparePage::generationFinished);
     GenerationSettings settings;
-    settings.maxNewTokens = 40;
+    settings.set("max_new_tokens", 40);
     page.generationSettings()->setSettings(settings);
     QVERIFY(page.generate());
     QVERIFY(finished.wait(120000));
     const QString longer = page.summaryText(0);
-    settings.maxNewTokens = 2;
+    settings.set("max_new_tokens", 2);
     page.generationSettings()->setSettings(settings);
     QVERIFY(page.generate());
     QVERIFY(finished.wait(120000));

@@ -40,7 +40,7 @@ void configure(EvaluatePage& page, const QString& data, const QString& output, i
     page.findChild<QSpinBox*>(QStringLiteral("evaluateCountSpin"))->setValue(n);
     page.findChild<QSpinBox*>(QStringLiteral("evaluateResamplesSpin"))->setValue(200);
     GenerationSettings settings;
-    settings.maxNewTokens = 8;
+    settings.set("max_new_tokens", 8);
     page.generationSettings()->setSettings(settings);
 }
 
