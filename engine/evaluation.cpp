@@ -1,6 +1,8 @@
 // Evaluation (see evaluation.h): examples, row matching, the partial file, the results table and provenance.
 #include "engine/evaluation.h"
 
+#include "engine/system.h"
+
 #include "engine/generation.h"
 #include "engine/jsonl.h"
 #include "engine/system_info.h"
@@ -479,26 +481,12 @@ void hold_while_paused(const EvaluationCallbacks& callbacks) {
     if (callbacks.cancel && callbacks.cancel->load()) throw Cancelled();
 }
 
-LoadedModel load_system(const EvaluationSpec& spec) {
-    c10::Device device(c10::kCPU);
-    try {
-        device = c10::Device(spec.device);
-    } catch (const std::exception&) {
-        throw ConfigError("device", "", "\"" + spec.device + "\" is not a device (use cpu, cuda or cuda:N)");
-    }
-    LoadedModel model = load_model(spec.model_dir, device);
-    if (!spec.adapter_dir.empty()) {
-        load_adapter(*model.model, spec.adapter_dir);
-        model.model->eval();
-    }
-    return model;
-}
-
 // Generates the pending sources batch by batch, each finished batch appended to the partial file.
 void generate_pending(const EvaluationSpec& spec, const EvaluationData& data, const EvaluationCallbacks& callbacks, WorkList& work,
                       PartialResults& partial, RunFacts& facts, size_t& done) {
-    LoadedModel model = load_system(spec);
-    const T5Tokenizer tokenizer = T5Tokenizer::from_directory(spec.model_dir);
+    LoadedSystem system = load_system({spec.model_dir, spec.adapter_dir, spec.device});
+    LoadedModel& model = system.model;
+    const T5Tokenizer& tokenizer = system.tokenizer;
     GenerationCallbacks generation_callbacks;
     generation_callbacks.cancel = callbacks.cancel;
     generation_callbacks.on_step = [&callbacks](int64_t step, int64_t max_steps) {

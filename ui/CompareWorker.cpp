@@ -2,30 +2,22 @@
 #include "engine/evaluation.h"
 #include "engine/generation.h"
 #include "engine/prompt.h"
-#include "engine/tokenizer.h"
-#include "models/checkpoint.h"
+#include "engine/system.h"
 #include "models/errors.h"
-#include "models/lora.h"
 
 #include "ui/CompareWorker.h"
 
 #include <QElapsedTimer>
 
 #include <map>
-#include <optional>
 
 namespace {
-
-struct LoadedSystem {
-    sumlab::LoadedModel model;
-    std::optional<sumlab::T5Tokenizer> tokenizer;
-};
 
 }  // namespace
 
 struct CompareWorker::Cache {
     // At most a handful of systems are compared; keeping them all avoids reloading on every click.
-    std::map<std::pair<QString, QString>, std::shared_ptr<LoadedSystem>> systems;
+    std::map<std::pair<QString, QString>, std::shared_ptr<sumlab::LoadedSystem>> systems;
 };
 
 CompareWorker::CompareWorker(QObject* parent) : QObject(parent), m_cache(std::make_unique<Cache>()) {
@@ -45,18 +37,10 @@ void CompareWorker::generate(const CompareRequest& request) {
         timer.start();
         try {
             const auto key = std::make_pair(system.modelDir, system.adapterDir);
-            std::shared_ptr<LoadedSystem>& loaded = m_cache->systems[key];
-            if (!loaded) {
-                auto fresh = std::make_shared<LoadedSystem>();
-                fresh->model = sumlab::load_model(system.modelDir.toStdString());
-                if (!system.adapterDir.isEmpty()) {
-                    sumlab::load_adapter(*fresh->model.model, system.adapterDir.toStdString());
-                    fresh->model.model->eval();
-                }
-                fresh->tokenizer.emplace(sumlab::T5Tokenizer::from_directory(system.modelDir.toStdString()));
-                loaded = std::move(fresh);
-            }
-            const sumlab::GenerationConfig config = request.generation.appliedTo(loaded->model.generation);
+            std::shared_ptr<sumlab::LoadedSystem>& loaded = m_cache->systems[key];
+            if (!loaded)
+                loaded = std::make_shared<sumlab::LoadedSystem>(sumlab::load_system({system.modelDir.toStdString(), system.adapterDir.toStdString()}));
+            const sumlab::GenerationConfig config = request.generation.appliedTo(loaded->generation);
             sumlab::GenerationCallbacks callbacks;
             callbacks.cancel = &m_stop;
             const int id = request.requestId;
@@ -64,7 +48,7 @@ void CompareWorker::generate(const CompareRequest& request) {
                 emit stepDone(id, i, static_cast<int>(step), static_cast<int>(max_steps));
             };
             const std::vector<sumlab::TextGeneration> out = sumlab::generate_texts(
-                *loaded->model.model, *loaded->tokenizer, {source}, config, 1, request.generation.maxSourceLength, callbacks);
+                *loaded->model.model, loaded->tokenizer, {source}, config, 1, request.generation.maxSourceLength, callbacks);
             emit summaryReady(id, i, QString::fromStdString(out.front().text), out.front().hit_max_new_tokens, timer.elapsed() / 1000.0);
         } catch (const sumlab::Cancelled&) {
             stopped = true;

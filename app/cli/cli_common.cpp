@@ -25,17 +25,4 @@ std::string format_double(double x) {
     return buf;
 }
 
-c10::Device parse_device(const std::string& text) {
-    c10::Device device(c10::kCPU);
-    try {
-        device = c10::Device(text);
-    } catch (const std::exception&) {
-        throw ConfigError("--device", "", "\"" + text + "\" is not a device (use cpu, cuda or cuda:N)");
-    }
-    if (device.is_cuda() && !torch::cuda::is_available())
-        throw ConfigError("--device", "", "\"" + text + "\": this LibTorch build has no usable CUDA device (Debian's LibTorch is CPU-only)");
-    if (!device.is_cpu() && !device.is_cuda()) throw ConfigError("--device", "", "\"" + text + "\" is not supported");
-    return device;
-}
-
 }  // namespace sumlab::cli

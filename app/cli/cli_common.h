@@ -21,8 +21,4 @@ void write_json_line(std::ostream& out, const nlohmann::json& value);
 // Formats a double with 17 significant digits (round-trips through JSON parsers).
 std::string format_double(double x);
 
-// Parses --device ("cpu", "cuda", "cuda:1"); a ConfigError names the flag when the device is
-// unknown or this LibTorch cannot use it.
-c10::Device parse_device(const std::string& text);
-
 }  // namespace sumlab::cli

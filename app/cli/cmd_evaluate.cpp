@@ -191,7 +191,7 @@ void run_evaluate(const EvaluateOptions& options, const CLI::App& cmd) {
     spec.model_dir = options.model.model;
     spec.adapter_dir = options.model.adapter;
     spec.device = options.model.device;
-    parse_device(spec.device);  // the flag's own error message, before anything is loaded
+    parse_device(spec.device, "--device");  // the flag's own error message, before anything is loaded
     spec.max_source_length = options.model.max_source_length;
     spec.batch_size = options.model.batch_size;
     spec.prompt = resolve_prompt(options.prompt);

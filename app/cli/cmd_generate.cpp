@@ -32,7 +32,7 @@ void add_generate_command(CLI::App& app) {
                     "Prompt template with {dialogue}, or a preset name (dialogsum = the lab's prompt); lines may then carry \"dialogue\"");
     cmd->add_flag("--quiet", o->quiet, "No progress on standard error");
     cmd->callback([o] {
-        auto device = parse_device(o->model.device);
+        parse_device(o->model.device, "--device");  // the flag's error before the input is read
         std::optional<PromptTemplate> prompt;
         if (!o->prompt.empty()) prompt = resolve_prompt(o->prompt);
         auto records = read_jsonl(o->input);
@@ -50,9 +50,10 @@ void add_generate_command(CLI::App& app) {
             texts.push_back(std::move(text));
             ids.push_back(r.value.contains("id") ? r.value["id"] : nlohmann::json(r.line));
         }
-        LoadedModel m = o->model.load();
-        T5Tokenizer tok = T5Tokenizer::from_directory(o->model.model);
-        GenerationConfig config = m.generation;
+        LoadedSystem system = o->model.load();
+        LoadedModel& m = system.model;
+        const T5Tokenizer& tok = system.tokenizer;
+        GenerationConfig config = system.generation;
         o->gen.apply(config);
         config.validate("command line");
         auto progress = [&](size_t done, size_t total) {

@@ -23,10 +23,11 @@ void add_loss_command(CLI::App& app) {
     o->model.add_to(*cmd, true);
     cmd->add_option("--input", o->input, "JSON lines {\"id\":…, \"text\":…, \"target\":…}")->required();
     cmd->callback([o] {
-        auto device = parse_device(o->model.device);
+        const torch::Device device = parse_device(o->model.device, "--device");
         auto records = read_jsonl(o->input);
-        LoadedModel m = o->model.load();
-        T5Tokenizer tok = T5Tokenizer::from_directory(o->model.model);
+        LoadedSystem system = o->model.load();
+        LoadedModel& m = system.model;
+        const T5Tokenizer& tok = system.tokenizer;
         std::vector<TokenIds> sources, targets;
         for (const auto& r : records) {
             sources.push_back(tok.encode(require_string(r, "text", o->input), true, o->model.max_source_length));

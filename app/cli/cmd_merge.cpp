@@ -22,8 +22,8 @@ void add_merge_command(CLI::App& app) {
     cmd->add_option("--adapter", o->adapter, "PEFT adapter folder, or a Hub id")->required()->transform(hub_folder(hub::RepoType::Model));
     cmd->add_option("--output", o->output, "Folder for the merged model")->required();
     cmd->callback([o] {
-        LoadedModel m = load_model(o->model);
-        load_adapter(*m.model, o->adapter);
+        LoadedSystem system = load_system({o->model, o->adapter});
+        LoadedModel& m = system.model;
         merge_lora(*m.model);
         save_model(*m.model, m.generation, o->output);
         copy_tokenizer_files(o->model, o->output);

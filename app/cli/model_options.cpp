@@ -92,13 +92,9 @@ void ModelOptions::add_to(CLI::App& cmd, bool with_target_length) {
     cmd.add_option("--batch-size", batch_size, "Examples per forward pass (default 8)")->check(CLI::Range(int64_t{1}, int64_t{1} << 16));
 }
 
-LoadedModel ModelOptions::load() const {
-    LoadedModel m = load_model(model, parse_device(device));
-    if (!adapter.empty()) {
-        load_adapter(*m.model, adapter);
-        m.model->eval();
-    }
-    return m;
+LoadedSystem ModelOptions::load() const {
+    parse_device(device, "--device");
+    return load_system({model, adapter, device});
 }
 
 void GenerationOptions::add_to(CLI::App& cmd) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine/hub/hub_client.h"
+#include "engine/system.h"
 #include "models/checkpoint.h"
 #include "models/t5/t5_config.h"
 
@@ -43,8 +44,8 @@ struct ModelOptions {
     int64_t batch_size = 8;
 
     void add_to(CLI::App& cmd, bool with_target_length);
-    // The model on the chosen device with the adapter attached (when given), in eval mode.
-    LoadedModel load() const;
+    // The model on the chosen device with the adapter attached (when given), in eval mode, and its tokenizer.
+    LoadedSystem load() const;
 };
 
 // Generation flags, one per row of generation_settings() marked is_flag; unset ones keep the model's
