@@ -100,8 +100,8 @@ GenerationConfig bench_generation_config(const T5Config& model, int64_t num_beam
 }
 
 BenchResult measure_generation(BenchContext& context, int64_t rows, int64_t num_beams, const std::string& prefix,
-                               const std::string& label) {
-    T5ForConditionalGenerationImpl& model = context.model();
+                               const std::string& label, torch::ScalarType dtype = torch::kFloat32) {
+    T5ForConditionalGenerationImpl& model = context.model(dtype);
     const Seq2SeqBatch batch = bench_batch(rows, context.model_config(), context.source().seed + 1);
     const GenerationConfig config = bench_generation_config(context.model_config(), num_beams);
     const TimingStats t = time_repeated(
@@ -126,6 +126,7 @@ BenchResult measure_generation(BenchContext& context, int64_t rows, int64_t num_
     result.details = {{"runs_s", t.runs_s},
                       {"rows", rows},
                       {"num_beams", num_beams},
+                      {"dtype", dtype == torch::kBFloat16 ? "bfloat16" : "float32"},
                       {"new_tokens", bench_new_tokens},
                       {"padded_source_length", bench_source_length},
                       {"valid_source_lengths", lengths}};
@@ -255,8 +256,7 @@ ThreadInfo current_threads() {
 
 ThreadInfo set_compute_threads(int threads) {
     if (threads < 1) throw ConfigError("--threads", "", "must be at least 1");
-    at::set_num_threads(threads);
-    if (auto set = openblas_symbol<void (*)(int)>("openblas_set_num_threads")) set(threads);
+    fix_threads(threads);
     return current_threads();
 }
 
@@ -353,26 +353,37 @@ void BenchContext::profile(const std::string& title, const std::function<void()>
 
 BenchContext::~BenchContext() = default;
 
-void BenchContext::ensure_model() {
-    if (model_) return;
+std::shared_ptr<T5ForConditionalGenerationImpl> BenchContext::make_model() {
+    std::shared_ptr<T5ForConditionalGenerationImpl> model;
     if (!source_.model_dir.empty()) {
         LoadedModel loaded = load_model(source_.model_dir);
         config_ = loaded.config;
-        model_ = loaded.model.ptr();
+        model = loaded.model.ptr();
         model_description_ = source_.model_dir;
     } else {
         const std::string name = source_.config_name.empty() ? "flan-t5-small" : source_.config_name;
         config_ = published_t5_config(name);
-        model_ = std::make_shared<T5ForConditionalGenerationImpl>(config_);
-        init_t5_weights_like_hf(*model_, source_.seed);
+        model = std::make_shared<T5ForConditionalGenerationImpl>(config_);
+        init_t5_weights_like_hf(*model, source_.seed);
         model_description_ = name + " (random weights, seed " + std::to_string(source_.seed) + ")";
     }
-    model_->eval();
+    model->eval();
+    return model;
 }
 
-T5ForConditionalGenerationImpl& BenchContext::model() {
+void BenchContext::ensure_model() {
+    if (!model_) model_ = make_model();
+}
+
+T5ForConditionalGenerationImpl& BenchContext::model(torch::ScalarType dtype) {
     ensure_model();
-    return *model_;
+    if (dtype == torch::kFloat32) return *model_;
+    std::shared_ptr<T5ForConditionalGenerationImpl>& cast = cast_models_[dtype];
+    if (!cast) {
+        cast = make_model();  // the same weights: the same folder, or the same seed
+        cast->to(dtype);
+    }
+    return *cast;
 }
 
 const T5Config& BenchContext::model_config() {
@@ -420,6 +431,14 @@ BenchRegistry standard_bench_registry() {
     r.add({"beam", "beam search with 4 beams, batch 1 (a 256-token source), exactly 64 new tokens",
            {"beam4_b1_s", "beam4_b1_tokens_per_s"},
            [](BenchContext& c) { return measure_generation(c, 1, 4, "beam4_b1", "beam 4, batch 1 x 64 new tokens"); }});
+    r.add({"greedy_bf16", "the greedy measurement with the model cast to bfloat16 (--dtype bfloat16)",
+           {"greedy_b8_bf16_s", "greedy_b8_bf16_tokens_per_s"}, [](BenchContext& c) {
+               return measure_generation(c, 8, 1, "greedy_b8_bf16", "greedy bf16, batch 8 x 64 new tokens", torch::kBFloat16);
+           }});
+    r.add({"beam_bf16", "the beam measurement with the model cast to bfloat16 (--dtype bfloat16)",
+           {"beam4_b1_bf16_s", "beam4_b1_bf16_tokens_per_s"}, [](BenchContext& c) {
+               return measure_generation(c, 1, 4, "beam4_b1_bf16", "beam 4 bf16, batch 1 x 64 new tokens", torch::kBFloat16);
+           }});
     r.add({"rouge", "ROUGE-1/2/L/Lsum of 1,500 predictions x 3 references for 2 systems, bootstrap and paired bootstrap "
                     "of 1,000 resamples",
            {"rouge_s", "rouge_scoring_s", "rouge_bootstrap_s", "rouge_paired_s"},

@@ -16,11 +16,13 @@
 
 #include "models/t5/t5_config.h"
 
+#include <c10/core/ScalarType.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -114,8 +116,9 @@ public:
 
     const BenchSettings& settings() const { return settings_; }
     const BenchModelSource& source() const { return source_; }
-    // The model in eval mode (loaded or randomly initialised on first call).
-    T5ForConditionalGenerationImpl& model();
+    // The model in eval mode (loaded or randomly initialised on first call); another dtype is a second copy with
+    // the same weights cast, as model.to(dtype).
+    T5ForConditionalGenerationImpl& model(torch::ScalarType dtype = torch::kFloat32);
     const T5Config& model_config();
     // "flan-t5-small (random weights, seed 0)" or the folder; valid once model() was called.
     const std::string& model_description() const { return model_description_; }
@@ -125,10 +128,12 @@ public:
 
 private:
     void ensure_model();
+    std::shared_ptr<T5ForConditionalGenerationImpl> make_model();
 
     BenchModelSource source_;
     BenchSettings settings_;
     std::shared_ptr<T5ForConditionalGenerationImpl> model_;
+    std::map<torch::ScalarType, std::shared_ptr<T5ForConditionalGenerationImpl>> cast_models_;
     T5Config config_;
     std::string model_description_;
     std::unique_ptr<std::ofstream> profile_out_;

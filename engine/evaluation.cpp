@@ -311,6 +311,7 @@ nlohmann::ordered_json column_provenance(const EvaluationSpec& spec, const Evalu
             {"sources_truncated", facts.sources_truncated},
             {"batch_size", spec.batch_size},
             {"device", spec.device},
+            {"dtype", spec.dtype},
             {"generated", facts.generated},
             {"resumed_examples", facts.resumed},
             {"hit_max_new_tokens", facts.hit_max_new_tokens},
@@ -484,7 +485,7 @@ void hold_while_paused(const EvaluationCallbacks& callbacks) {
 // Generates the pending sources batch by batch, each finished batch appended to the partial file.
 void generate_pending(const EvaluationSpec& spec, const EvaluationData& data, const EvaluationCallbacks& callbacks, WorkList& work,
                       PartialResults& partial, RunFacts& facts, size_t& done) {
-    LoadedSystem system = load_system({spec.model_dir, spec.adapter_dir, spec.device});
+    LoadedSystem system = load_system({spec.model_dir, spec.adapter_dir, spec.device, spec.dtype});
     LoadedModel& model = system.model;
     const T5Tokenizer& tokenizer = system.tokenizer;
     GenerationCallbacks generation_callbacks;
@@ -553,6 +554,7 @@ EvaluationOutcome evaluate_column(const EvaluationSpec& spec, const EvaluationCa
                                              {"adapter", absolute_path(spec.adapter_dir)},
                                              {"prompt", spec.prompt.text()},
                                              {"max_source_length", spec.max_source_length},
+                                             {"dtype", spec.dtype},
                                              {"generation", generation_to_json(facts.generation)}};
     PartialResults partial(spec.output + ".partial.jsonl", settings);
     partial.open();

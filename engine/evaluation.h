@@ -79,6 +79,7 @@ struct EvaluationSpec {
     std::string model_dir;
     std::string adapter_dir;  // a PEFT LoRA adapter applied on top; empty for none
     std::string device = "cpu";
+    std::string dtype = "float32";    // or "bfloat16" (engine/system.h)
     int64_t max_source_length = 512;  // prompts are truncated to this many tokens, </s> kept
     int64_t batch_size = 8;
     GenerationConfig generation;      // resolved, e.g. model_generation_config() with the user's changes

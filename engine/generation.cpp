@@ -1,5 +1,7 @@
 #include "engine/generation.h"
 
+#include "engine/system_info.h"
+
 #include "engine/tokenizer.h"
 #include "models/errors.h"
 #include "models/t5/t5_model.h"
@@ -261,6 +263,7 @@ GenerationResult generate(T5ForConditionalGenerationImpl& model, const Seq2SeqBa
                           const GenerationCallbacks& callbacks) {
     config.validate("generation settings");
     torch::InferenceMode guard;
+    use_threads_for(model.shared->weight.scalar_type());  // bfloat16 products run on oneDNN's (OpenMP's) threads
     bool was_training = model.is_training();
     model.eval();
     GenerationResult r = config.num_beams > 1 ? beam_search(model, batch, config, callbacks) : greedy_search(model, batch, config, callbacks);

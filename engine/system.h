@@ -6,6 +6,7 @@
 #include "models/checkpoint.h"
 
 #include <string>
+#include <vector>
 
 namespace sumlab {
 
@@ -13,6 +14,9 @@ struct SystemSource {
     std::string model_dir;    // a HF model folder, with its tokenizer
     std::string adapter_dir;  // a PEFT adapter folder, or empty
     std::string device = "cpu";
+    // "float32" (exact to transformers in fp32) or "bfloat16": every weight cast, adapter included, as
+    // model.to(torch.bfloat16) does; layer norms' variance, softmax and the logits stay fp32.
+    std::string dtype = "float32";
 };
 
 struct LoadedSystem {
@@ -23,6 +27,13 @@ struct LoadedSystem {
 
 // "cpu", "cuda", "cuda:N": ConfigError(where, ...) for anything else, or for CUDA in a LibTorch without it.
 torch::Device parse_device(const std::string& text, const std::string& where = "device");
+
+// "float32" / "bfloat16" (HF's torch_dtype names) as a ScalarType; ConfigError(where, ...) for anything else.
+torch::ScalarType parse_dtype(const std::string& text, const std::string& where = "dtype");
+const std::vector<std::string>& dtype_names();
+// Whether this CPU has bfloat16 dot-product instructions (AVX512-BF16 or AMX-BF16). Without them LibTorch
+// still runs bfloat16, emulated and slower than fp32.
+bool cpu_has_fast_bfloat16();
 
 // Loads model, adapter and tokenizer; errors name the file and the problem.
 LoadedSystem load_system(const SystemSource& source);

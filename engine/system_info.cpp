@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
+#include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <dlfcn.h>
@@ -26,14 +28,45 @@ int collect_blas(struct dl_phdr_info* info, size_t, void* data) {
 }
 }  // namespace
 
+namespace {
+// Set once the user chose: LibTorch's threads by SUMLAB_TORCH_THREADS / OMP_NUM_THREADS, OpenBLAS's by
+// OPENBLAS_NUM_THREADS / OMP_NUM_THREADS (which OpenBLAS also reads), both by fix_threads().
+std::atomic<bool> g_threads_fixed{false};
+std::atomic<bool> g_blas_threads_fixed{false};
+
+void set_blas_threads(int threads) {
+    if (auto set = reinterpret_cast<void (*)(int)>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
+}
+}  // namespace
+
 void configure_default_threads() {
+    g_blas_threads_fixed = std::getenv("OPENBLAS_NUM_THREADS") || std::getenv("OMP_NUM_THREADS");
     if (const char* n = std::getenv("SUMLAB_TORCH_THREADS")) {
         int threads = std::atoi(n);
         if (threads > 0) at::set_num_threads(threads);
+        g_threads_fixed = true;
         return;
     }
-    if (std::getenv("OMP_NUM_THREADS")) return;
+    if (std::getenv("OMP_NUM_THREADS")) {
+        g_threads_fixed = true;
+        return;
+    }
     at::set_num_threads(1);
+}
+
+void use_threads_for(c10::ScalarType dtype) {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const bool one_dnn = dtype == c10::kBFloat16 || dtype == c10::kHalf;
+    const int torch_threads = one_dnn ? cores : 1;
+    if (!g_threads_fixed && at::get_num_threads() != torch_threads) at::set_num_threads(torch_threads);
+    if (!g_blas_threads_fixed) set_blas_threads(one_dnn ? 1 : cores);
+}
+
+void fix_threads(int threads) {
+    g_threads_fixed = true;
+    g_blas_threads_fixed = true;
+    at::set_num_threads(threads);
+    set_blas_threads(threads);
 }
 
 void configure_allocator() {

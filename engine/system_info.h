@@ -1,6 +1,8 @@
 // What SumLab runs on: versions of LibTorch and the BLAS actually loaded, for --version and Help > About.
 #pragma once
 
+#include <c10/core/ScalarType.h>
+
 #include <string>
 
 namespace sumlab {
@@ -13,6 +15,14 @@ std::string runtime_versions();
 // or SUMLAB_TORCH_THREADS asks for more. Measured on 2 cores: OpenMP 2 + OpenBLAS 2 threads made
 // greedy generation 5x slower than OpenMP 1 + OpenBLAS 2 (docs/BENCHMARKS.md). Call once at start-up.
 void configure_default_threads();
+
+// The same policy per precision, for the work about to run: float32 products go to OpenBLAS (LibTorch 1 thread,
+// OpenBLAS all cores); bfloat16 ones to oneDNN, which runs on LibTorch's OpenMP threads (LibTorch all cores,
+// OpenBLAS 1). Never both pools at full size. Does nothing once the user fixed the threads (OMP_NUM_THREADS,
+// SUMLAB_TORCH_THREADS, or fix_threads()); OpenBLAS's likewise once OPENBLAS_NUM_THREADS or OMP_NUM_THREADS is set.
+void use_threads_for(c10::ScalarType dtype);
+// Sets LibTorch's and OpenBLAS's threads to `threads` each and keeps them there (bench --threads).
+void fix_threads(int threads);
 
 // Keeps freed tensor-sized blocks in the heap instead of returning them to the kernel (see .cpp).
 void configure_allocator();

@@ -10,6 +10,7 @@
 #include <QElapsedTimer>
 
 #include <map>
+#include <tuple>
 
 namespace {
 
@@ -17,7 +18,7 @@ namespace {
 
 struct CompareWorker::Cache {
     // At most a handful of systems are compared; keeping them all avoids reloading on every click.
-    std::map<std::pair<QString, QString>, std::shared_ptr<sumlab::LoadedSystem>> systems;
+    std::map<std::tuple<QString, QString, std::string>, std::shared_ptr<sumlab::LoadedSystem>> systems;  // model, adapter, dtype
 };
 
 CompareWorker::CompareWorker(QObject* parent) : QObject(parent), m_cache(std::make_unique<Cache>()) {
@@ -35,11 +36,12 @@ void CompareWorker::generate(const CompareRequest& request) {
         emit systemStarted(request.requestId, i);
         QElapsedTimer timer;
         timer.start();
+        const auto key = std::make_tuple(system.modelDir, system.adapterDir, request.generation.dtype);
         try {
-            const auto key = std::make_pair(system.modelDir, system.adapterDir);
             std::shared_ptr<sumlab::LoadedSystem>& loaded = m_cache->systems[key];
             if (!loaded)
-                loaded = std::make_shared<sumlab::LoadedSystem>(sumlab::load_system({system.modelDir.toStdString(), system.adapterDir.toStdString()}));
+                loaded = std::make_shared<sumlab::LoadedSystem>(
+                    sumlab::load_system({system.modelDir.toStdString(), system.adapterDir.toStdString(), "cpu", request.generation.dtype}));
             const sumlab::GenerationConfig config = request.generation.appliedTo(loaded->generation);
             sumlab::GenerationCallbacks callbacks;
             callbacks.cancel = &m_stop;
@@ -53,11 +55,11 @@ void CompareWorker::generate(const CompareRequest& request) {
         } catch (const sumlab::Cancelled&) {
             stopped = true;
         } catch (const c10::Error& e) {
-            m_cache->systems.erase({system.modelDir, system.adapterDir});
+            m_cache->systems.erase(key);
             emit systemFailed(request.requestId, i, QString::fromStdString(e.what_without_backtrace()));
         } catch (const std::exception& e) {
             // sumlab errors name the file; the failed system is dropped from the cache so a fix on disk is seen.
-            m_cache->systems.erase({system.modelDir, system.adapterDir});
+            m_cache->systems.erase(key);
             emit systemFailed(request.requestId, i, QString::fromStdString(e.what()));
         }
     }

@@ -33,6 +33,7 @@ void EvaluationWorker::run(const EvaluationRequest& request) {
             spec.output = request.output.toStdString();
             spec.column = system.column.toStdString() + "_summaries";
             spec.generation = request.generation.appliedTo(sumlab::model_generation_config(spec.model_dir));
+            spec.dtype = request.generation.dtype;
 
             sumlab::EvaluationCallbacks callbacks;
             callbacks.cancel = &m_stop;

@@ -1,8 +1,12 @@
+// LibTorch before Qt: Qt's `slots` macro breaks torch headers.
+#include "engine/system.h"
+
 #include "ui/GenerationSettingsWidget.h"
 
 #include "ui/Accessible.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -81,6 +85,19 @@ GenerationSettingsWidget::GenerationSettingsWidget(const QString& prefix, QWidge
         layout->addWidget(field);
         m_fields.insert(key, field);
     }
+    m_dtype = new QComboBox(this);
+    for (const std::string& name : sumlab::dtype_names()) m_dtype->addItem(QString::fromStdString(name));
+    Accessible::describe(m_dtype, (prefix + QStringLiteral("DtypeCombo")).toLatin1().constData(), tr("dtype"),
+                         sumlab::cpu_has_fast_bfloat16()
+                             ? tr("float32 is exact to transformers; bfloat16 casts the weights (model.to(torch.bfloat16)) and runs on this "
+                                  "CPU's bfloat16 units, several times faster")
+                             : tr("float32 is exact to transformers; bfloat16 casts the weights (model.to(torch.bfloat16)). This CPU has no "
+                                  "bfloat16 instructions, so bfloat16 would be emulated and slower than float32"));
+    auto* dtypeLabel = new QLabel(tr("d&type"), this);
+    dtypeLabel->setBuddy(m_dtype);
+    layout->addWidget(dtypeLabel);
+    layout->addWidget(m_dtype);
+    connect(m_dtype, &QComboBox::currentIndexChanged, this, &GenerationSettingsWidget::changed);
     layout->addStretch(1);
     setSettings(GenerationSettings{});
 }
@@ -94,6 +111,7 @@ GenerationSettings GenerationSettingsWidget::settings() const {
         else if (auto* real = qobject_cast<QDoubleSpinBox*>(it.value())) out.values[key] = real->value();
         else if (auto* check = qobject_cast<QCheckBox*>(it.value())) out.values[key] = check->isChecked();
     }
+    out.dtype = m_dtype->currentText().toStdString();
     return out;
 }
 
@@ -105,4 +123,5 @@ void GenerationSettingsWidget::setSettings(const GenerationSettings& settings) {
         else if (auto* real = qobject_cast<QDoubleSpinBox*>(it.value())) real->setValue(v.get<double>());
         else if (auto* check = qobject_cast<QCheckBox*>(it.value())) check->setChecked(v.get<bool>());
     }
+    m_dtype->setCurrentText(QString::fromStdString(settings.dtype));
 }

@@ -22,4 +22,5 @@ signals:
 
 private:
     QMap<QString, QWidget*> m_fields;  // HF key -> its QSpinBox, QDoubleSpinBox or QCheckBox
+    class QComboBox* m_dtype = nullptr;
 };

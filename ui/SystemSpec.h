@@ -27,6 +27,7 @@ Q_DECLARE_METATYPE(SystemSpec)
 struct GenerationSettings {
     nlohmann::json values = labDefaults();
     int maxSourceLength = 512;  // prompts are truncated to this many tokens (FLAN-T5's model_max_length)
+    std::string dtype = "float32";  // or "bfloat16": the weights cast as model.to(torch.bfloat16) (engine/system.h)
 
     static nlohmann::json labDefaults() {
         sumlab::GenerationConfig lab;
@@ -44,6 +45,8 @@ struct GenerationSettings {
         return config;
     }
     // "max_new_tokens=200, num_beams=1, no_repeat_ngram_size=0, repetition_penalty=1.0"
-    QString describe() const { return QString::fromStdString(sumlab::describe_generation(values)); }
+    QString describe() const {
+        return QString::fromStdString(sumlab::describe_generation(values) + (dtype == "float32" ? "" : ", dtype=" + dtype));
+    }
 };
 Q_DECLARE_METATYPE(GenerationSettings)

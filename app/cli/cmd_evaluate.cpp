@@ -191,7 +191,9 @@ void run_evaluate(const EvaluateOptions& options, const CLI::App& cmd) {
     spec.model_dir = options.model.model;
     spec.adapter_dir = options.model.adapter;
     spec.device = options.model.device;
+    spec.dtype = options.model.dtype;
     parse_device(spec.device, "--device");  // the flag's own error message, before anything is loaded
+    warn_if_slow(spec.dtype);
     spec.max_source_length = options.model.max_source_length;
     spec.batch_size = options.model.batch_size;
     spec.prompt = resolve_prompt(options.prompt);

@@ -84,6 +84,10 @@ void ModelOptions::add_to(CLI::App& cmd, bool with_target_length) {
     cmd.add_option("--adapter", adapter, "PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) to apply, or a Hub id")
         ->transform(hub_folder(hub::RepoType::Model));
     cmd.add_option("--device", device, "cpu, cuda or cuda:N (default cpu)");
+    cmd.add_option("--dtype", dtype,
+                   "float32 (default; exact to transformers) or bfloat16: the weights cast as model.to(torch.bfloat16), fast on CPUs "
+                   "with AVX512-BF16 or AMX")
+        ->check(CLI::IsMember(dtype_names()));
     cmd.add_option("--max-source-length", max_source_length, "Truncate sources to this many tokens, keeping </s> (default 512)")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
     if (with_target_length)
@@ -94,7 +98,13 @@ void ModelOptions::add_to(CLI::App& cmd, bool with_target_length) {
 
 LoadedSystem ModelOptions::load() const {
     parse_device(device, "--device");
-    return load_system({model, adapter, device});
+    warn_if_slow(dtype);
+    return load_system({model, adapter, device, dtype});
+}
+
+void warn_if_slow(const std::string& dtype) {
+    if (dtype == "bfloat16" && !cpu_has_fast_bfloat16())
+        std::cerr << "sumlab-cli: note: this CPU has no bfloat16 instructions (AVX512-BF16, AMX); bfloat16 is emulated and slower than float32\n";
 }
 
 void GenerationOptions::add_to(CLI::App& cmd) {

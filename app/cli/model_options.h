@@ -39,6 +39,7 @@ struct ModelOptions {
     std::string model;
     std::string adapter;  // a PEFT LoRA adapter folder applied on top of the model
     std::string device = "cpu";
+    std::string dtype = "float32";
     int64_t max_source_length = 512;
     int64_t max_target_length = 128;
     int64_t batch_size = 8;
@@ -47,6 +48,9 @@ struct ModelOptions {
     // The model on the chosen device with the adapter attached (when given), in eval mode, and its tokenizer.
     LoadedSystem load() const;
 };
+
+// A note on standard error when `dtype` would run emulated on this CPU.
+void warn_if_slow(const std::string& dtype);
 
 // Generation flags, one per row of generation_settings() marked is_flag; unset ones keep the model's
 // generation_config.json and then HF's defaults.

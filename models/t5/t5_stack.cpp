@@ -28,12 +28,17 @@ T5StackImpl::T5StackImpl(const T5Config& config, bool is_decoder, torch::nn::Emb
     final_layer_norm = register_module("final_layer_norm", T5LayerNorm(config.d_model, config.layer_norm_epsilon));
 }
 
+// torch.finfo(dtype).min, which HF adds at masked positions.
+double T5StackImpl::lowest(torch::ScalarType dtype) {
+    if (dtype == torch::kFloat64) return std::numeric_limits<double>::lowest();
+    if (dtype == torch::kBFloat16) return -3.3895313892515355e38;
+    if (dtype == torch::kFloat16) return -65504.0;
+    return std::numeric_limits<float>::lowest();
+}
+
 torch::Tensor T5StackImpl::mask_to_bias(const torch::Tensor& attention_mask, torch::ScalarType dtype) {
     auto m = attention_mask.to(dtype).unsqueeze(1).unsqueeze(2);  // (b, 1, 1, l)
-    double min = dtype == torch::kFloat64 ? std::numeric_limits<double>::lowest() : std::numeric_limits<float>::lowest();
-    if (dtype == torch::kBFloat16) min = -3.3895313892515355e38;
-    if (dtype == torch::kFloat16) min = -65504.0;
-    return (1.0 - m) * min;
+    return (1.0 - m) * lowest(dtype);
 }
 
 torch::Tensor T5StackImpl::run_blocks(torch::Tensor hidden, const torch::Tensor& self_bias,
@@ -61,7 +66,7 @@ torch::Tensor T5StackImpl::decode(const torch::Tensor& decoder_input_ids, const 
     const int64_t len = decoder_input_ids.size(1);
     auto bias = blocks_[0]->self_attention->attention->compute_bias(len, len);
     auto future = torch::ones({len, len}, torch::TensorOptions().dtype(torch::kBool).device(hidden.device())).triu(1);
-    auto causal = torch::zeros({len, len}, hidden.options()).masked_fill(future, std::numeric_limits<float>::lowest());
+    auto causal = torch::zeros({len, len}, hidden.options()).masked_fill(future, lowest(hidden.scalar_type()));
     bias = bias + causal.view({1, 1, len, len});
     return run_blocks(hidden, bias, encoder_hidden, encoder_bias, nullptr);
 }
@@ -89,7 +94,7 @@ torch::Tensor T5StackImpl::decode_step(const torch::Tensor& decoder_input_ids, c
         // Several new tokens at once: they must not see each other's future.
         auto q_pos = torch::arange(state.length, end, torch::TensorOptions().dtype(torch::kLong).device(hidden.device())).unsqueeze(1);
         auto k_pos = torch::arange(end, torch::TensorOptions().dtype(torch::kLong).device(hidden.device())).unsqueeze(0);
-        auto causal = torch::zeros({n, end}, hidden.options()).masked_fill(k_pos > q_pos, std::numeric_limits<float>::lowest());
+        auto causal = torch::zeros({n, end}, hidden.options()).masked_fill(k_pos > q_pos, lowest(hidden.scalar_type()));
         bias = bias + causal.view({1, 1, n, end});
     }
     auto out = run_blocks(hidden, bias, encoder_hidden, state.encoder_bias, &state);

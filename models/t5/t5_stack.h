@@ -43,6 +43,7 @@ public:
 
     // (b, l) 0/1 mask -> (b, 1, 1, l) additive bias, HF's invert_attention_mask.
     static torch::Tensor mask_to_bias(const torch::Tensor& attention_mask, torch::ScalarType dtype);
+    static double lowest(torch::ScalarType dtype);  // torch.finfo(dtype).min
 
     torch::nn::ModuleList block{nullptr};
     T5LayerNorm final_layer_norm{nullptr};

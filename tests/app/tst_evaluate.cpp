@@ -208,7 +208,11 @@ void TestEvaluate::extends_with_another_column() {
     QCOMPARE(columns.value("instruct_model_summaries").toObject().value("generation").toObject().value("num_beams").toInt(), 2);
 
     // peft goes last; replacing an existing column keeps its place.
-    QCOMPARE(run(evaluate_args(m_results, {"--limit", "6", "--column", "peft_model_summaries", "--max-new-tokens", "5"})).code, 0);
+    QCOMPARE(columns.value("instruct_model_summaries").toObject().value("dtype").toString(), QString("float32"));
+    QCOMPARE(run(evaluate_args(m_results, {"--limit", "6", "--column", "peft_model_summaries", "--max-new-tokens", "5", "--dtype", "bfloat16"})).code, 0);
+    // The precision a column was generated in is part of its provenance.
+    QCOMPARE(read_json(m_results + ".provenance.json").value("columns").toObject().value("peft_model_summaries").toObject().value("dtype").toString(),
+             QString("bfloat16"));
     QCOMPARE(run(evaluate_args(m_results, {"--limit", "6", "--column", "original_model_summaries", "--max-new-tokens", "4"})).code, 0);
     const Csv replaced = parse_csv(QString::fromUtf8(read_all(m_results)));
     QCOMPARE(replaced.header.mid(4), (QStringList{"original_model_summaries", "instruct_model_summaries", "peft_model_summaries"}));

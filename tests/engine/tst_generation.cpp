@@ -3,6 +3,9 @@
 #include "tests/common/golden_torch.h"
 
 #include "engine/generation.h"
+#include "engine/prompt.h"
+#include "engine/rouge.h"
+#include "engine/system.h"
 #include "engine/tokenizer.h"
 #include "models/checkpoint.h"
 #include "models/errors.h"
@@ -23,6 +26,8 @@ private slots:
     void repetition_penalty_scales_seen_tokens();
     void min_new_tokens_forbids_early_eos();
     void cancel_stops_generation();
+    void bfloat16_follows_float32_data();
+    void bfloat16_follows_float32();
 };
 
 namespace {
@@ -144,6 +149,60 @@ void TestGeneration::cancel_stops_generation() {
     c.min_new_tokens = 30;
     QVERIFY_THROWS_EXCEPTION(Cancelled, generate_texts(*m.model, tok, {"hello"}, c, 1, 512, cb));
     QCOMPARE(steps, 3);
+}
+
+void TestGeneration::bfloat16_follows_float32_data() {
+    QTest::addColumn<QString>("model");
+    QTest::newRow("tiny-flan") << "tiny-flan";
+    QTest::newRow("tiny-t5v1") << "tiny-t5v1";
+}
+
+void TestGeneration::bfloat16_follows_float32() {
+    // --dtype bfloat16 casts every weight as model.to(torch.bfloat16). The teacher-forced loss stays within 2% of
+    // fp32's (the bound; bf16's 8-bit mantissa moves it by ~0.02% here). Greedy summaries of these random
+    // tiny models flip wherever fp32's top-2 margin (down to 1e-4) is below bf16's rounding, so they are compared
+    // by ROUGE-L against fp32's: a wrong cast (a weight left fp32 where bf16 is expected, an overflowing mask)
+    // gives unrelated text, which scores like a different model's output (below 0.3 here).
+    QFETCH(QString, model);
+    const std::string dir = shared_path("golden/t5/" + model.toStdString()), gold = dir + ".goldens";
+    SUMLAB_REQUIRE_SHARED(gold + "/meta.json");
+    SUMLAB_REQUIRE_SENTENCEPIECE();
+    LoadedSystem fp32 = load_system({dir}), bf16 = load_system({dir, "", "cpu", "bfloat16"});
+    QCOMPARE(bf16.model.model->shared->weight.scalar_type(), torch::kBFloat16);
+    const auto meta = load_json(gold + "/meta.json");
+    const auto ids = long_tensor(meta["input_ids"]), mask = long_tensor(meta["attention_mask"]), labels = long_tensor(meta["labels"]);
+    double loss32 = 0, loss16 = 0;
+    {
+        torch::NoGradGuard no_grad;
+        loss32 = fp32.model.model->forward(ids, mask, labels).loss.item<double>();
+        loss16 = bf16.model.model->forward(ids, mask, labels).loss.item<double>();
+    }
+    QVERIFY2(std::abs(loss16 - loss32) <= 0.02 * loss32, qPrintable(QString("loss %1 (bf16) vs %2").arg(loss16).arg(loss32)));
+
+    const auto tok = load_json(gold + "/tokenizer.json");
+    std::vector<std::string> sources;
+    for (const auto& s : tok["sources"]) sources.push_back(s["text"].get<std::string>());
+    GenerationConfig config = fp32.generation;
+    config.max_new_tokens = 40;
+    const auto a = generate_texts(*fp32.model.model, fp32.tokenizer, sources, config, 8, 512);
+    const auto b = generate_texts(*bf16.model.model, bf16.tokenizer, sources, config, 8, 512);
+    RougeScorer scorer;
+    double rouge_l = 0;
+    int same = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+        same += a[i].token_ids == b[i].token_ids;
+        rouge_l += scorer.score(a[i].text, b[i].text).rougeL.fmeasure;
+    }
+    rouge_l /= static_cast<double>(a.size());
+    // Against another model's summaries of the same dialogues: what unrelated output scores.
+    LoadedSystem other = load_system({shared_path(model == "tiny-flan" ? "golden/t5/tiny-t5v1" : "golden/t5/tiny-flan")});
+    const auto c = generate_texts(*other.model.model, other.tokenizer, sources, config, 8, 512);
+    double unrelated = 0;
+    for (size_t i = 0; i < a.size(); ++i) unrelated += scorer.score(a[i].text, c[i].text).rougeL.fmeasure;
+    unrelated /= static_cast<double>(a.size());
+    qInfo("%s: bf16 loss %.6f vs fp32 %.6f; %d of %zu greedy summaries identical; ROUGE-L vs fp32 %.3f (another model's: %.3f)",
+          qPrintable(model), loss16, loss32, same, a.size(), rouge_l, unrelated);
+    QVERIFY2(rouge_l >= 0.5 && rouge_l > unrelated + 0.2, qPrintable(QString("ROUGE-L %1, unrelated %2").arg(rouge_l).arg(unrelated)));
 }
 
 QTEST_GUILESS_MAIN(TestGeneration)

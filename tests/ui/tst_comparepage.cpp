@@ -100,8 +100,10 @@ void TestComparePage::generationFormFollowsTheTable() {
     QVERIFY(rows >= 4);
     GenerationSettings settings;
     settings.set("max_new_tokens", 77).set("num_beams", 3).set("no_repeat_ngram_size", 2).set("repetition_penalty", 1.25);
+    settings.dtype = "bfloat16";
     widget.setSettings(settings);
     QCOMPARE(QString::fromStdString(widget.settings().values.dump()), QString::fromStdString(settings.values.dump()));
+    QCOMPARE(widget.settings().dtype, std::string("bfloat16"));  // the precision the workers load the systems in
     // The lab's defaults: max_new_tokens 200, the rest as transformers.
     QCOMPARE(GenerationSettingsWidget(QStringLiteral("u")).settings().maxNewTokens(), 200);
     QCOMPARE(settings.appliedTo(sumlab::GenerationConfig{}).num_beams, int64_t{3});
