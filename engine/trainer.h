@@ -53,6 +53,10 @@ struct TrainerCallbacks {
     std::function<void(const std::string&)> on_message;  // warnings, e.g. a skipped NaN step
     // For tests and debugging tools only: called before each optimizer step with the model.
     std::function<void(torch::nn::Module&, int64_t step)> before_step;
+    // For tests and debugging tools only: called once the step's gradients are complete (accumulated
+    // and, in a data-parallel run, summed over ranks) and before clipping, with the model whose
+    // parameters' grad() AdamW is about to use; frozen parameters have none.
+    std::function<void(torch::nn::Module&, int64_t step)> after_backward;
 };
 
 struct TrainerControl {

@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <set>
 #include <sys/stat.h>
@@ -67,6 +68,9 @@ void LoraConfig::validate(const std::string& where) const {
 }
 
 nlohmann::json LoraConfig::to_json() const {
+    // PEFT declares lora_alpha an int and writes 8, not 8.0; a fractional alpha stays a float.
+    const bool whole_alpha = lora_alpha == std::floor(lora_alpha) && std::abs(lora_alpha) < 9e15;
+    const nlohmann::json alpha = whole_alpha ? nlohmann::json(static_cast<int64_t>(lora_alpha)) : nlohmann::json(lora_alpha);
     return {{"alpha_pattern", nlohmann::json::object()},
             {"auto_mapping", nullptr},
             {"base_model_name_or_path", base_model_name_or_path},
@@ -76,7 +80,7 @@ nlohmann::json LoraConfig::to_json() const {
             {"init_lora_weights", true},
             {"layers_pattern", nullptr},
             {"layers_to_transform", nullptr},
-            {"lora_alpha", lora_alpha},
+            {"lora_alpha", alpha},
             {"lora_dropout", lora_dropout},
             {"modules_to_save", nullptr},
             {"peft_type", "LORA"},
