@@ -36,6 +36,7 @@
 
 #include <climits>
 #include <cmath>
+#include <optional>
 
 namespace {
 
@@ -102,6 +103,7 @@ TrainPage::TrainPage(ModelRegistry* registry, QWidget* parent) : QWidget(parent)
 }
 
 TrainPage::~TrainPage() {
+    stopTimingStep(/*refresh=*/false);
     // A run still going gets a stop (it saves a checkpoint) before the thread ends.
     m_worker->requestStop();
     m_thread.quit();
@@ -224,14 +226,33 @@ QWidget* TrainPage::buildRunColumn() {
     m_trainableLabel = makeValueLabel(estimate, "trainableLabel", tr("Trainable parameters"), tr("Parameters AdamW updates, and their share of all parameters"));
     m_savedSizeLabel = makeValueLabel(estimate, "savedSizeLabel", tr("Saved size"), tr("Size of the final model or adapter (fp32)"));
     m_checkpointSizeLabel = makeValueLabel(estimate, "checkpointSizeLabel", tr("Checkpoint size"), tr("Size of each checkpoint: weights plus AdamW's two moments"));
-    m_memoryLabel = makeValueLabel(estimate, "memoryLabel", tr("Training memory"), tr("Weights, gradients and AdamW states in fp32; activations come on top"));
+    m_memoryLabel = makeValueLabel(
+        estimate, "memoryLabel", tr("Training memory"),
+        tr("The peak of a training step in fp32: weights, gradients and AdamW's moments, the activations one batch keeps for "
+           "backward (every batch padded to the maximum lengths) and the temporaries at that moment. The process holds "
+           "10-20 %% more (its heap) plus the program itself (docs/BENCHMARKS.md)"));
     m_stepsEstimateLabel = makeValueLabel(estimate, "stepsEstimateLabel", tr("Optimizer steps"), tr("How many optimizer steps the run will take"));
+    m_timeEstimateLabel = makeValueLabel(estimate, "timeEstimateLabel", tr("Training time"),
+                                         tr("Seconds per optimizer step and for the run, from one step timed on this machine"));
+    m_timeStepButton = new QPushButton(tr("T&ime a step"), estimate);
+    Accessible::describe(m_timeStepButton, "timeStepButton", tr("Time a step"),
+                         tr("Run one training step of this model at these settings (random weights, batches padded to the maximum "
+                            "lengths) after a warm-up step, and estimate the run's time from it"));
     estimateForm->addRow(tr("Trainable:"), m_trainableLabel);
     estimateForm->addRow(tr("Saved model:"), m_savedSizeLabel);
     estimateForm->addRow(tr("Checkpoint:"), m_checkpointSizeLabel);
     estimateForm->addRow(tr("Memory:"), m_memoryLabel);
     estimateForm->addRow(tr("Steps:"), m_stepsEstimateLabel);
+    estimateForm->addRow(tr("Time:"), m_timeEstimateLabel);
+    estimateForm->addRow(QString(), m_timeStepButton);
     layout->addWidget(estimate);
+    connect(m_timeStepButton, &QPushButton::clicked, this, &TrainPage::timeStep);
+    // A probe running beside training would slow both and time neither.
+    connect(this, &TrainPage::runStarted, this, [this] {
+        stopTimingStep();
+        m_timeStepButton->setEnabled(false);
+    });
+    connect(this, &TrainPage::runEnded, this, &TrainPage::updateEstimate);
 
     m_refusalFrame = new QFrame(column);
     m_refusalFrame->setFrameShape(QFrame::StyledPanel);
@@ -427,24 +448,15 @@ void TrainPage::updateEstimate() {
     const QString adapter = choice.value(QStringLiteral("adapter")).toString();
     m_modelNote->setText(adapter.isEmpty() ? QString()
                                            : tr("Continues training this adapter: method lora, with the adapter's own r, lora_alpha and target_modules."));
-    ModelShape shape;
-    const int row = m_registry->rowOfPath(adapter.isEmpty() ? choice.value(QStringLiteral("model")).toString() : adapter);
-    if (row >= 0 && m_registry->state(row) == ModelRegistry::State::Ready) shape = m_registry->info(row).shape;
-
+    const AdapterSummary* adapterSummary = nullptr;
+    QString modelPath;
+    const ModelInfo* info = chosenModel(&adapterSummary, &modelPath);
     const QJsonObject v = m_form->currentValues();
-    qint64 r = m_form->loraRank();
-    QStringList targets = m_form->loraTargets();
-    bool isLora = m_form->isLora();
-    if (!adapter.isEmpty() && row >= 0) {
-        const AdapterSummary& a = m_registry->info(row).adapter;
-        r = a.r;
-        targets = a.targetModules;
-        isLora = true;
-    }
+    const bool isLora = adapterSummary || m_form->isLora();
     const QLocale locale;
-    const TrainingEstimate e = TrainingEstimator::estimate(shape, isLora, r, targets);
+    const TrainingEstimate e = info ? TrainingEstimator::estimate(*info, v, adapterSummary) : TrainingEstimate{};
     if (!e.ok) {
-        const QString why = shape.isValid() ? e.error : tr("choose a registered model");
+        const QString why = info ? e.error : tr("choose a registered model");
         for (QLabel* l : {m_trainableLabel, m_savedSizeLabel, m_checkpointSizeLabel, m_memoryLabel}) l->setText(tr("– (%1)").arg(why));
     } else {
         m_trainableLabel->setText(tr("%1 of %2 parameters (%3%)")
@@ -452,23 +464,116 @@ void TrainPage::updateEstimate() {
         m_savedSizeLabel->setText(isLora ? tr("%1 (adapter_model.safetensors)").arg(ModelRegistry::formatBytes(e.savedBytes))
                                          : tr("%1 (model.safetensors)").arg(ModelRegistry::formatBytes(e.savedBytes)));
         m_checkpointSizeLabel->setText(tr("≈ %1 each (weights + AdamW moments)").arg(ModelRegistry::formatBytes(e.checkpointBytes)));
-        m_memoryLabel->setText(tr("≈ %1: weights %2 + gradients %3 + AdamW %4, plus activations")
-                                   .arg(ModelRegistry::formatBytes(e.totalBytes), ModelRegistry::formatBytes(e.weightBytes),
-                                        ModelRegistry::formatBytes(e.gradientBytes), ModelRegistry::formatBytes(e.optimizerBytes)));
+        m_memoryLabel->setText(tr("≈ %1 at a step's peak: weights %2 + gradients %3 + AdamW %4 + activations %5 (batch %6 × %7 + %8 tokens) + "
+                                  "temporaries %9")
+                                   .arg(ModelRegistry::formatBytes(e.peakBytes), ModelRegistry::formatBytes(e.weightBytes),
+                                        ModelRegistry::formatBytes(e.gradientBytes), ModelRegistry::formatBytes(e.optimizerBytes),
+                                        ModelRegistry::formatBytes(e.activationBytes), locale.toString(e.batch), locale.toString(e.sourceLength),
+                                        locale.toString(e.targetLength), ModelRegistry::formatBytes(e.workingBytes)));
     }
     const qint64 maxSteps = v.value(QStringLiteral("max_steps")).toInteger();
+    const qint64 accumulation = v.value(QStringLiteral("gradient_accumulation_steps")).toInteger();
     const bool knowData = m_trainDialogues >= 0 && QDir::cleanPath(m_dataCombo->currentText().trimmed()) == QDir::cleanPath(m_datasetPath);
+    qint64 steps = -1;  // unknown
     if (maxSteps > 0) {
+        steps = maxSteps;
         m_stepsEstimateLabel->setText(tr("%1 (max_steps)").arg(locale.toString(maxSteps)));
     } else if (knowData) {
-        const qint64 steps = TrainingEstimator::optimizerSteps(
+        steps = TrainingEstimator::optimizerSteps(
             m_trainDialogues, v.value(QStringLiteral("every_kth")).toInteger(), v.value(QStringLiteral("limit")).toInteger(),
-            v.value(QStringLiteral("per_device_train_batch_size")).toInteger(), v.value(QStringLiteral("gradient_accumulation_steps")).toInteger(),
+            v.value(QStringLiteral("per_device_train_batch_size")).toInteger(), accumulation,
             v.value(QStringLiteral("num_train_epochs")).toDouble(), maxSteps);
         m_stepsEstimateLabel->setText(tr("%1 (from %2 training dialogues)").arg(locale.toString(steps), locale.toString(m_trainDialogues)));
     } else {
         m_stepsEstimateLabel->setText(tr("unknown until this dataset is loaded on the Data page"));
     }
+    updateTimeEstimate(steps, accumulation);
+}
+
+const ModelInfo* TrainPage::chosenModel(const AdapterSummary** adapter, QString* path) const {
+    const QVariantMap choice = m_modelCombo->currentData().toMap();
+    const QString adapterDir = choice.value(QStringLiteral("adapter")).toString();
+    *path = adapterDir.isEmpty() ? choice.value(QStringLiteral("model")).toString() : adapterDir;
+    *adapter = nullptr;
+    const int row = m_registry->rowOfPath(*path);
+    if (row < 0 || m_registry->state(row) != ModelRegistry::State::Ready) return nullptr;
+    const ModelInfo& info = m_registry->info(row);
+    if (!adapterDir.isEmpty()) *adapter = &info.adapter;
+    return &info;
+}
+
+bool TrainPage::isStepTimeCurrent() const {
+    const AdapterSummary* adapter = nullptr;
+    QString path;
+    chosenModel(&adapter, &path);
+    return m_stepTime.ok && m_stepTimeKey == TrainingEstimator::timingKey(path, m_form->currentValues(), adapter);
+}
+
+void TrainPage::updateTimeEstimate(qint64 steps, qint64 accumulation) {
+    const QLocale locale;
+    const AdapterSummary* adapter = nullptr;
+    QString path;
+    m_timeStepButton->setEnabled(!m_probeThread && !m_isTraining && chosenModel(&adapter, &path) != nullptr);
+    if (m_probeThread) {
+        m_timeEstimateLabel->setText(tr("Timing a step of this model on this machine …"));
+    } else if (!m_stepTime.ok) {
+        m_timeEstimateLabel->setText(m_stepTime.error.isEmpty() ? tr("not measured: Time a step runs one on this machine")
+                                                                : tr("– (the probe step failed: %1)").arg(m_stepTime.error));
+    } else if (!isStepTimeCurrent()) {
+        m_timeEstimateLabel->setText(tr("measured for other settings: time a step again"));
+    } else {
+        const double perStep = TrainingEstimator::secondsPerStep(m_stepTime, accumulation);
+        QString text = tr("%1 s per optimizer step (%2 × %3 s forward and backward + %4 s update)")
+                           .arg(locale.toString(perStep, 'g', 3), locale.toString(std::max<qint64>(accumulation, 1)),
+                                locale.toString(m_stepTime.forwardBackwardS, 'g', 3), locale.toString(m_stepTime.optimizerS, 'g', 3));
+        if (steps >= 0)
+            text += tr("; %1 steps ≈ %2").arg(locale.toString(steps), formatDuration(perStep * static_cast<double>(steps)));
+        m_timeEstimateLabel->setText(text + tr(", at most: batches padded to the maximum lengths"));
+    }
+}
+
+void TrainPage::timeStep() {
+    if (m_probeThread || m_isTraining) return;
+    const AdapterSummary* adapter = nullptr;
+    QString path;
+    const ModelInfo* info = chosenModel(&adapter, &path);
+    if (!info) return;
+    const QJsonObject values = m_form->currentValues();
+    const QJsonObject key = TrainingEstimator::timingKey(path, values, adapter);
+    // Copies: the thread must not read the registry's entries or the form.
+    const ModelInfo model = *info;
+    const std::optional<AdapterSummary> adapterCopy = adapter ? std::optional<AdapterSummary>(*adapter) : std::nullopt;
+    auto cancel = std::make_shared<std::atomic<bool>>(false);
+    m_probeCancel = cancel;
+    m_probeThread = QThread::create([this, model, values, adapterCopy, cancel, key] {
+        const StepTimeEstimate t = TrainingEstimator::timeStep(model, values, adapterCopy ? &*adapterCopy : nullptr, cancel.get());
+        if (!cancel->load()) QMetaObject::invokeMethod(this, [this, t, key] { onStepTimed(t, key); }, Qt::QueuedConnection);
+    });
+    m_probeThread->setObjectName(QStringLiteral("StepTimeProbe"));
+    connect(m_probeThread, &QThread::finished, this, [this, thread = m_probeThread] {
+        if (m_probeThread != thread) return;  // stopTimingStep() already let it go
+        m_probeThread = nullptr;
+        thread->deleteLater();
+        updateEstimate();
+    });
+    m_probeThread->start(QThread::LowPriority);
+    updateEstimate();
+}
+
+void TrainPage::onStepTimed(const StepTimeEstimate& timing, const QJsonObject& key) {
+    m_stepTime = timing;
+    m_stepTimeKey = key;
+    updateEstimate();
+}
+
+void TrainPage::stopTimingStep(bool refresh) {
+    if (!m_probeThread) return;
+    m_probeCancel->store(true);  // honoured between the probe's passes
+    QThread* thread = m_probeThread;
+    m_probeThread = nullptr;
+    thread->wait();
+    thread->deleteLater();
+    if (refresh) updateEstimate();
 }
 
 void TrainPage::refuse(const QString& message, QWidget* focus) {

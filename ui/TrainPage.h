@@ -1,9 +1,11 @@
 // TrainPage: sets up and runs a fine-tuning run. The form comes from the engine's settings table
 // (TrainingSettingsForm), with presets, the model (from the ModelRegistry) and the data; a live estimate
-// shows trainable parameters, saved sizes and memory. Start/Pause/Resume/Stop drive a TrainingWorker on
-// its own thread; its metrics feed a LossPlotWidget and the progress labels.
+// shows trainable parameters, saved sizes, the memory of a step and, once "Time a step" measured one on
+// this machine (on a thread of its own), the time per step and for the run. Start/Pause/Resume/Stop drive a
+// TrainingWorker on its own thread; its metrics feed a LossPlotWidget and the progress labels.
 #pragma once
 
+#include "ui/TrainingEstimate.h"
 #include "ui/TrainingMetrics.h"
 
 #include <QJsonObject>
@@ -11,6 +13,9 @@
 #include <QVector>
 #include <QThread>
 #include <QWidget>
+
+#include <atomic>
+#include <memory>
 
 class LossPlotWidget;
 class ModelRegistry;
@@ -49,6 +54,11 @@ public:
 
     void saveSettings() const;
 
+    // The latest probe step ("Time a step"), and whether it was measured for the current settings.
+    const StepTimeEstimate& measuredStepTime() const { return m_stepTime; }
+    bool isStepTimeCurrent() const;
+    bool isTimingStep() const { return m_probeThread != nullptr; }
+
 public slots:
     // Where new run folders go (the Runs page's workspace).
     void setWorkspace(const QString& folder);
@@ -76,6 +86,8 @@ signals:
 private slots:
     void refreshModelChoices();
     void updateEstimate();
+    // Runs TrainingEstimator::timeStep for the current model and settings on a thread of its own.
+    void timeStep();
     // Shows the preset the form's values equal, or "Custom settings".
     void syncPresetChoice();
     void onWorkerStarted(const QString& runDir);
@@ -103,6 +115,12 @@ private:
     // run.json of `runDir`, or an empty object with `error` set.
     static QJsonObject readRunJson(const QString& runDir, QString* error);
     int addModelChoice(const QString& modelDir, const QString& adapterDir, const QString& label);
+    // The chosen model's registry entry (Ready), or nullptr; `adapter` is set when continuing an adapter.
+    const ModelInfo* chosenModel(const AdapterSummary** adapter, QString* path) const;
+    void onStepTimed(const StepTimeEstimate& timing, const QJsonObject& key);
+    void updateTimeEstimate(qint64 steps, qint64 accumulation);
+    // Cancels a running probe and waits for it (at most the rest of one pass).
+    void stopTimingStep(bool refresh = true);
 
     ModelRegistry* m_registry = nullptr;
     QThread m_thread;
@@ -125,6 +143,8 @@ private:
     QLabel* m_checkpointSizeLabel = nullptr;
     QLabel* m_memoryLabel = nullptr;
     QLabel* m_stepsEstimateLabel = nullptr;
+    QLabel* m_timeEstimateLabel = nullptr;
+    QPushButton* m_timeStepButton = nullptr;
     QFrame* m_refusalFrame = nullptr;
     QLabel* m_refusalLabel = nullptr;
     QPushButton* m_startButton = nullptr;
@@ -154,4 +174,11 @@ private:
     StepPoint m_lastStep;
     bool m_hasStep = false;
     double m_lastEvalLoss = -1;
+
+    // The step-time probe: its thread while one runs, the flag that cancels it, and its latest result with the
+    // settings it was measured for (TrainingEstimator::timingKey).
+    QThread* m_probeThread = nullptr;
+    std::shared_ptr<std::atomic<bool>> m_probeCancel;
+    StepTimeEstimate m_stepTime;
+    QJsonObject m_stepTimeKey;
 };

@@ -1,93 +1,148 @@
+// LibTorch headers (through engine/training_arguments.h) come before any Qt header: Qt's `slots` macro breaks them.
+#include "engine/training_arguments.h"
+#include "engine/training_estimate.h"
+#include "models/errors.h"
+
+#include <nlohmann/json.hpp>
+
 #include "ui/TrainingEstimate.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QObject>
 
-#include <algorithm>
-#include <cmath>
+namespace {
 
-qint64 TrainingEstimator::parameterCount(const ModelShape& s) {
-    const qint64 d = s.dModel;
-    const qint64 inner = s.innerDim();
-    const qint64 attention = 4 * d * inner;  // q, k, v (d -> inner) and o (inner -> d), no biases
-    const qint64 feedForward = (s.isGated ? 3 : 2) * d * s.dFf;  // wi_0, wi_1, wo (gated) or wi, wo
-    const qint64 relativeBias = s.relativeAttentionNumBuckets * s.numHeads;  // block 0 of each stack
-    const qint64 encoderBlock = attention + feedForward + 2 * d;               // two layer norms
-    const qint64 decoderBlock = 2 * attention + feedForward + 3 * d;           // self + cross attention, three layer norms
-    const qint64 embeddings = s.vocabSize * d * (s.tieWordEmbeddings ? 1 : 2);  // shared (+ lm_head when untied)
-    return embeddings + s.numLayers * encoderBlock + relativeBias + d + s.numDecoderLayers * decoderBlock + relativeBias + d;
+// The config the engine needs, from what the Models page read out of config.json. ModelInfo carries no
+// dropout_rate: the config's default (0.1, FLAN-T5's) stands unless the form overrides it.
+sumlab::T5Config configOf(const ModelShape& s, const QString& feedForwardProj) {
+    sumlab::T5Config c;
+    c.vocab_size = s.vocabSize;
+    c.d_model = s.dModel;
+    c.d_kv = s.dKv;
+    c.d_ff = s.dFf;
+    c.num_layers = s.numLayers;
+    c.num_decoder_layers = s.numDecoderLayers;
+    c.num_heads = s.numHeads;
+    c.relative_attention_num_buckets = s.relativeAttentionNumBuckets;
+    // Every gated kind has the same parameters; the activation matters only to the memory estimate.
+    c.feed_forward_proj = !feedForwardProj.isEmpty() ? feedForwardProj.toStdString() : (s.isGated ? "gated-gelu" : "relu");
+    c.tie_word_embeddings = s.tieWordEmbeddings;
+    return c;
 }
 
-qint64 TrainingEstimator::loraParameterCount(const ModelShape& s, qint64 r, const QStringList& targets, QString* error) {
-    const qint64 d = s.dModel;
-    const qint64 inner = s.innerDim();
-    const qint64 attentionLayers = s.numLayers + 2 * s.numDecoderLayers;  // encoder self, decoder self and cross
-    const qint64 ffLayers = s.numLayers + s.numDecoderLayers;
-    qint64 total = 0;
-    for (const QString& t : targets) {
-        // LoRA on a linear in -> out adds A (r x in) and B (out x r).
-        if (t == QLatin1String("q") || t == QLatin1String("k") || t == QLatin1String("v") || t == QLatin1String("o")) {
-            total += attentionLayers * r * (d + inner);
-        } else if (t == QLatin1String("wo")) {
-            total += ffLayers * r * (s.dFf + d);
-        } else if (t == QLatin1String("wi")) {
-            if (s.isGated) {
-                if (error) *error = QObject::tr("target \"wi\" matches no layer: this model's gated feed-forward has wi_0 and wi_1");
-                return -1;
-            }
-            total += ffLayers * r * (d + s.dFf);
-        } else if (t == QLatin1String("wi_0") || t == QLatin1String("wi_1")) {
-            if (!s.isGated) {
-                if (error) *error = QObject::tr("target \"%1\" matches no layer: this model's feed-forward has wi").arg(t);
-                return -1;
-            }
-            total += ffLayers * r * (d + s.dFf);
-        } else {
-            if (error) *error = QObject::tr("target \"%1\" is not a T5 linear layer (q, k, v, o, wi, wi_0, wi_1, wo)").arg(t);
-            return -1;
-        }
+// The form's values as the engine reads a run.json, with a continued adapter's own LoRA settings.
+sumlab::TrainingArguments argumentsOf(const QJsonObject& values, const AdapterSummary* adapter) {
+    sumlab::TrainingArguments args = sumlab::TrainingArguments::from_json(
+        nlohmann::json::parse(QJsonDocument(values).toJson(QJsonDocument::Compact).toStdString()), "training settings");
+    if (adapter) {
+        args.method = sumlab::TrainingMethod::lora;
+        args.lora.r = adapter->r;
+        args.lora.lora_alpha = adapter->loraAlpha;
+        args.lora.lora_dropout = adapter->loraDropout;
+        args.lora.target_modules.clear();
+        for (const QString& t : adapter->targetModules) args.lora.target_modules.push_back(t.toStdString());
     }
-    return total;
+    return args;
 }
 
-TrainingEstimate TrainingEstimator::estimate(const ModelShape& shape, bool isLora, qint64 r, const QStringList& targets) {
+}  // namespace
+
+qint64 TrainingEstimator::parameterCount(const ModelShape& shape) { return sumlab::t5_parameter_count(configOf(shape, {})); }
+
+qint64 TrainingEstimator::loraParameterCount(const ModelShape& shape, qint64 r, const QStringList& targets, QString* error) {
+    sumlab::LoraConfig lora;
+    lora.r = r;
+    lora.target_modules.clear();
+    for (const QString& t : targets) lora.target_modules.push_back(t.toStdString());
+    try {
+        lora.validate("LoRA settings");
+        return sumlab::lora_parameter_count(configOf(shape, {}), lora);
+    } catch (const sumlab::Error& e) {
+        if (error) *error = QString::fromStdString(e.what());
+        return -1;
+    }
+}
+
+TrainingEstimate TrainingEstimator::estimate(const ModelInfo& model, const QJsonObject& values, const AdapterSummary* adapter) {
     TrainingEstimate e;
-    if (!shape.isValid()) {
+    if (!model.shape.isValid()) {
         e.error = QObject::tr("no model chosen");
         return e;
     }
-    e.baseParameters = parameterCount(shape);
-    if (isLora) {
-        if (targets.isEmpty()) {
-            e.error = QObject::tr("LoRA needs at least one target module");
-            return e;
-        }
-        const qint64 lora = loraParameterCount(shape, r, targets, &e.error);
-        if (lora < 0) return e;
-        e.trainable = lora;
-        e.all = e.baseParameters + lora;
-        e.savedBytes = lora * kBytesPerParameter;
-    } else {
-        e.trainable = e.baseParameters;
-        e.all = e.baseParameters;
-        e.savedBytes = e.baseParameters * kBytesPerParameter;
+    sumlab::TrainingMemoryEstimate m;
+    try {
+        m = sumlab::estimate_training_memory(configOf(model.shape, model.feedForwardProj), argumentsOf(values, adapter));
+    } catch (const sumlab::Error& error) {
+        e.error = QString::fromStdString(error.what());
+        return e;
     }
+    e.baseParameters = m.base_parameters;
+    e.trainable = m.trainable_parameters;
+    e.all = m.all_parameters;
     e.trainablePercent = e.all > 0 ? 100.0 * static_cast<double>(e.trainable) / static_cast<double>(e.all) : 0;
-    e.weightBytes = e.all * kBytesPerParameter;
-    e.gradientBytes = e.trainable * kBytesPerParameter;
-    e.optimizerBytes = 2 * e.trainable * kBytesPerParameter;  // AdamW: exp_avg and exp_avg_sq
-    e.totalBytes = e.weightBytes + e.gradientBytes + e.optimizerBytes;
-    e.checkpointBytes = e.savedBytes + e.optimizerBytes;
+    e.savedBytes = m.saved_bytes;
+    e.checkpointBytes = m.checkpoint_bytes;
+    e.weightBytes = m.weight_bytes;
+    e.gradientBytes = m.gradient_bytes;
+    e.optimizerBytes = m.optimizer_bytes;
+    e.activationBytes = m.activation_bytes;
+    e.workingBytes = m.working_bytes;
+    e.peakBytes = m.peak_bytes;
+    e.batch = m.batch;
+    e.sourceLength = m.source_length;
+    e.targetLength = m.target_length;
     e.ok = true;
     return e;
 }
 
 qint64 TrainingEstimator::optimizerSteps(qint64 trainExamples, qint64 everyKth, qint64 limit, qint64 batchSize, qint64 accumulation,
                                          double epochs, qint64 maxSteps) {
-    if (maxSteps > 0) return maxSteps;
-    qint64 examples = everyKth > 1 ? (trainExamples + everyKth - 1) / everyKth : trainExamples;
-    if (limit > 0) examples = std::min(examples, limit);
-    if (examples <= 0 || batchSize <= 0 || accumulation <= 0) return 0;
-    const qint64 batches = (examples + batchSize - 1) / batchSize;
-    const qint64 perEpoch = (batches + accumulation - 1) / accumulation;  // a last, shorter accumulation still steps
-    return static_cast<qint64>(std::ceil(epochs * static_cast<double>(perEpoch)));
+    sumlab::TrainingArguments args;
+    args.every_kth = everyKth;
+    args.limit = limit;
+    args.per_device_train_batch_size = batchSize;
+    args.gradient_accumulation_steps = accumulation;
+    args.num_train_epochs = epochs;
+    args.max_steps = maxSteps;
+    return sumlab::optimizer_steps(trainExamples, args);
+}
+
+StepTimeEstimate TrainingEstimator::timeStep(const ModelInfo& model, const QJsonObject& values, const AdapterSummary* adapter,
+                                             const std::atomic<bool>* cancel) {
+    StepTimeEstimate t;
+    if (!model.shape.isValid()) {
+        t.error = QObject::tr("no model chosen");
+        return t;
+    }
+    try {
+        const std::optional<sumlab::StepTiming> timing =
+            sumlab::time_training_step(configOf(model.shape, model.feedForwardProj), argumentsOf(values, adapter), cancel);
+        if (!timing) return t;  // cancelled
+        t.forwardBackwardS = timing->forward_backward_s;
+        t.optimizerS = timing->optimizer_s;
+        t.ok = true;
+    } catch (const std::exception& e) {  // ConfigError, or LibTorch's c10::Error (out of memory, say)
+        t.error = QString::fromStdString(e.what());
+    }
+    return t;
+}
+
+double TrainingEstimator::secondsPerStep(const StepTimeEstimate& timing, qint64 accumulation) {
+    return sumlab::seconds_per_optimizer_step({timing.forwardBackwardS, timing.optimizerS}, accumulation);
+}
+
+QJsonObject TrainingEstimator::timingKey(const QString& modelPath, const QJsonObject& values, const AdapterSummary* adapter) {
+    QJsonObject key;
+    key.insert(QStringLiteral("model"), modelPath);
+    for (const char* name : {"method", "r", "target_modules", "lora_dropout", "per_device_train_batch_size", "max_source_length",
+                             "max_target_length", "dropout_rate", "device"})
+        key.insert(QLatin1String(name), values.value(QLatin1String(name)));
+    if (adapter) {
+        key.insert(QStringLiteral("method"), QStringLiteral("lora"));
+        key.insert(QStringLiteral("r"), adapter->r);
+        key.insert(QStringLiteral("target_modules"), QJsonArray::fromStringList(adapter->targetModules));
+        key.insert(QStringLiteral("lora_dropout"), adapter->loraDropout);
+    }
+    return key;
 }

@@ -1,52 +1,76 @@
-// Tests for ui/TrainingEstimate: parameter counts from config arithmetic against the engine's
-// count_parameters and PEFT's trainable_parameters (apply_lora) on the tiny models, against the published
-// FLAN-T5 counts in shared/golden/t5/real_config_counts.json, memory and sizes, and optimizer steps.
+// Tests for ui/TrainingEstimate, the Train page's adapter over engine/training_estimate: parameter counts of
+// the models as the Models page inspects them (ModelInspector, the code the page uses) against the engine's
+// count_parameters and PEFT's trainable_parameters (apply_lora), against the published FLAN-T5 counts in
+// shared/golden/t5/real_config_counts.json; the memory estimate following the form's values and a continued
+// adapter; optimizer steps; and the time estimate's arithmetic and its display on the Train page after a real
+// probe step on tiny-flan. How close the memory estimate comes to a measured peak is
+// tests/engine/tst_training_estimate's; no test here asserts a speed.
 #include "models/checkpoint.h"
 #include "models/errors.h"
 #include "models/lora.h"
+#include "models/t5/t5_config.h"
 
 #include <nlohmann/json.hpp>
 
+#include "ui/ModelInspector.h"
+#include "ui/ModelRegistry.h"
+#include "ui/TrainPage.h"
 #include "ui/TrainingEstimate.h"
+#include "ui/TrainingSettingsForm.h"
 #include "ui_test_support.h"
 
-#include <fstream>
-
+#include <QJsonArray>
+#include <QLabel>
+#include <QLocale>
+#include <QPushButton>
+#include <QRegularExpression>
 #include <QtTest>
+
+#include <fstream>
 
 class TestTrainingEstimate : public QObject {
     Q_OBJECT
 
 private slots:
+    void initTestCase();
     void tinyModels_data();
     void tinyModels();
     void lora_data();
     void lora();
     void publishedCounts_data();
     void publishedCounts();
-    void sizesAndMemory();
+    void memoryFollowsSettings();
+    void continuedAdapter();
     void optimizerSteps_data();
     void optimizerSteps();
+    void timeArithmetic();
+    void timeShownOnTrainPage();
+
+private:
+    ModelInfo inspected(const QString& dir);
 };
 
 namespace {
 
-ModelShape shapeOf(const sumlab::T5Config& c) {
-    ModelShape s;
-    s.vocabSize = c.vocab_size;
-    s.dModel = c.d_model;
-    s.dKv = c.d_kv;
-    s.dFf = c.d_ff;
-    s.numLayers = c.num_layers;
-    s.numDecoderLayers = c.num_decoder_layers;
-    s.numHeads = c.num_heads;
-    s.relativeAttentionNumBuckets = c.relative_attention_num_buckets;
-    s.isGated = c.is_gated();
-    s.tieWordEmbeddings = c.tie_word_embeddings;
-    return s;
+QJsonObject loraValues(int r, const QStringList& targets) {
+    QJsonObject v = TrainingSettingsForm::defaultValues();
+    v.insert(QStringLiteral("method"), QStringLiteral("lora"));
+    v.insert(QStringLiteral("r"), r);
+    v.insert(QStringLiteral("lora_alpha"), 2 * r);
+    v.insert(QStringLiteral("target_modules"), QJsonArray::fromStringList(targets));
+    return v;
 }
 
 }  // namespace
+
+void TestTrainingEstimate::initTestCase() { ui_test::isolateSettings(); }
+
+// The ModelInfo the Models page keeps for a folder: ModelInspector's own reading of config.json.
+ModelInfo TestTrainingEstimate::inspected(const QString& dir) {
+    const ModelInfo info = ModelInspector::inspectFolder(dir, QString());
+    [&] { QVERIFY2(info.ok, qPrintable(info.error)); }();
+    return info;
+}
 
 void TestTrainingEstimate::tinyModels_data() {
     QTest::addColumn<QString>("dir");
@@ -57,8 +81,15 @@ void TestTrainingEstimate::tinyModels_data() {
 void TestTrainingEstimate::tinyModels() {
     QFETCH(QString, dir);
     if (!QFileInfo::exists(dir)) QSKIP(qPrintable(QStringLiteral("model not found at %1").arg(dir)));
+    const ModelInfo info = inspected(dir);
     const sumlab::LoadedModel loaded = sumlab::load_model(dir.toStdString());
-    QCOMPARE(TrainingEstimator::parameterCount(shapeOf(loaded.config)), static_cast<qint64>(sumlab::count_parameters(*loaded.model)));
+    const qint64 expected = sumlab::count_parameters(*loaded.model);
+    QCOMPARE(TrainingEstimator::parameterCount(info.shape), expected);
+    const TrainingEstimate e = TrainingEstimator::estimate(info, TrainingSettingsForm::defaultValues());
+    QVERIFY2(e.ok, qPrintable(e.error));
+    QCOMPARE(e.baseParameters, expected);
+    QCOMPARE(e.trainable, expected);
+    QCOMPARE(e.trainablePercent, 100.0);
 }
 
 void TestTrainingEstimate::lora_data() {
@@ -80,6 +111,7 @@ void TestTrainingEstimate::lora() {
     QFETCH(QStringList, targets);
     QFETCH(bool, valid);
     if (!QFileInfo::exists(dir)) QSKIP(qPrintable(QStringLiteral("model not found at %1").arg(dir)));
+    const ModelInfo info = inspected(dir);
     const sumlab::T5Config config = sumlab::T5Config::from_file((dir + QStringLiteral("/config.json")).toStdString());
     sumlab::T5ForConditionalGeneration model(config);
     sumlab::LoraConfig lora;
@@ -88,20 +120,24 @@ void TestTrainingEstimate::lora() {
     lora.target_modules.clear();
     for (const QString& t : targets) lora.target_modules.push_back(t.toStdString());
     QString error;
-    const qint64 estimated = TrainingEstimator::loraParameterCount(shapeOf(config), r, targets, &error);
+    const qint64 estimated = TrainingEstimator::loraParameterCount(info.shape, r, targets, &error);
+    const TrainingEstimate e = TrainingEstimator::estimate(info, loraValues(r, targets));
     if (!valid) {
         QCOMPARE(estimated, qint64{-1});
         QVERIFY2(error.contains(targets.front()), qPrintable(error));
+        QVERIFY(!e.ok);
+        QVERIFY2(e.error.contains(targets.front()), qPrintable(e.error));
         QVERIFY_THROWS_EXCEPTION(sumlab::ConfigError, sumlab::apply_lora(*model, lora));
         return;
     }
     sumlab::apply_lora(*model, lora);
     const sumlab::TrainableReport report = sumlab::trainable_parameters(*model);
     QCOMPARE(estimated, static_cast<qint64>(report.trainable));
-    const TrainingEstimate e = TrainingEstimator::estimate(shapeOf(config), true, r, targets);
-    QVERIFY(e.ok);
+    QVERIFY2(e.ok, qPrintable(e.error));
+    QCOMPARE(e.trainable, static_cast<qint64>(report.trainable));
     QCOMPARE(e.all, static_cast<qint64>(report.all));
     QCOMPARE(e.trainablePercent, report.percent());
+    QCOMPARE(e.savedBytes, 4 * e.trainable);  // adapter_model.safetensors, fp32
 }
 
 void TestTrainingEstimate::publishedCounts_data() {
@@ -123,60 +159,83 @@ void TestTrainingEstimate::publishedCounts() {
     if (!in) QSKIP(qPrintable(QStringLiteral("counts not found at %1").arg(path)));
     const nlohmann::json counts = nlohmann::json::parse(in).at(model.toStdString());
     const nlohmann::json& c = counts.at("config");
-    // FLAN-T5: vocabulary 32128, gated-gelu, untied embeddings, 32 relative buckets.
-    ModelShape s;
-    s.vocabSize = 32128;
-    s.dModel = c.at("d_model").get<qint64>();
-    s.dKv = c.at("d_kv").get<qint64>();
-    s.numHeads = c.at("num_heads").get<qint64>();
-    s.dFf = c.at("d_ff").get<qint64>();
-    s.numLayers = c.at("num_layers").get<qint64>();
-    s.numDecoderLayers = c.at("num_decoder_layers").get<qint64>();
-    s.isGated = true;
-    s.tieWordEmbeddings = false;
-    QCOMPARE(TrainingEstimator::parameterCount(s), counts.at("total_params").get<qint64>());
-    const TrainingEstimate e = TrainingEstimator::estimate(s, true, r, {QStringLiteral("q"), QStringLiteral("v")});
-    QVERIFY(e.ok);
+    // FLAN-T5: vocabulary 32128, gated-gelu, untied embeddings, 32 relative buckets (what inspection would read).
+    ModelInfo info;
+    info.shape.vocabSize = 32128;
+    info.shape.dModel = c.at("d_model").get<qint64>();
+    info.shape.dKv = c.at("d_kv").get<qint64>();
+    info.shape.numHeads = c.at("num_heads").get<qint64>();
+    info.shape.dFf = c.at("d_ff").get<qint64>();
+    info.shape.numLayers = c.at("num_layers").get<qint64>();
+    info.shape.numDecoderLayers = c.at("num_decoder_layers").get<qint64>();
+    info.shape.isGated = true;
+    info.shape.tieWordEmbeddings = false;
+    info.feedForwardProj = QStringLiteral("gated-gelu");
+    QCOMPARE(TrainingEstimator::parameterCount(info.shape), counts.at("total_params").get<qint64>());
+    const TrainingEstimate e = TrainingEstimator::estimate(info, loraValues(r, {QStringLiteral("q"), QStringLiteral("v")}));
+    QVERIFY2(e.ok, qPrintable(e.error));
     QCOMPARE(e.trainable, counts.at(loraKey.toStdString()).at("trainable_params").get<qint64>());
     QCOMPARE(e.all, counts.at(loraKey.toStdString()).at("all_params_incl_lora").get<qint64>());
     QCOMPARE(e.trainablePercent, counts.at(loraKey.toStdString()).at("trainable_percent").get<double>());
 }
 
-void TestTrainingEstimate::sizesAndMemory() {
-    ModelShape s;
-    s.vocabSize = 100;
-    s.dModel = 8;
-    s.dKv = 2;
-    s.numHeads = 4;
-    s.dFf = 16;
-    s.numLayers = 1;
-    s.numDecoderLayers = 1;
-    s.relativeAttentionNumBuckets = 4;
-    s.isGated = false;
-    s.tieWordEmbeddings = true;
-    // shared 800; encoder 4*8*8 + 2*8*16 + 2*8 = 528, bias 16, final norm 8; decoder 2*256 + 256 + 24 = 792, bias 16, norm 8.
-    QCOMPARE(TrainingEstimator::parameterCount(s), qint64{800 + 528 + 16 + 8 + 792 + 16 + 8});
-    const qint64 n = TrainingEstimator::parameterCount(s);
-    const TrainingEstimate full = TrainingEstimator::estimate(s, false, 0, {});
-    QVERIFY(full.ok);
-    QCOMPARE(full.trainable, n);
-    QCOMPARE(full.trainablePercent, 100.0);
-    QCOMPARE(full.savedBytes, 4 * n);
-    QCOMPARE(full.weightBytes, 4 * n);
-    QCOMPARE(full.gradientBytes, 4 * n);
-    QCOMPARE(full.optimizerBytes, 8 * n);
-    QCOMPARE(full.totalBytes, 16 * n);
-    QCOMPARE(full.checkpointBytes, 12 * n);
-    // LoRA r2 on q: three attention layers (encoder self, decoder self and cross), 2 * (8 + 8) each.
-    const TrainingEstimate lora = TrainingEstimator::estimate(s, true, 2, {QStringLiteral("q")});
-    QVERIFY(lora.ok);
-    QCOMPARE(lora.trainable, qint64{3 * 2 * 16});
-    QCOMPARE(lora.all, n + 96);
-    QCOMPARE(lora.savedBytes, qint64{4 * 96});
-    QCOMPARE(lora.totalBytes, 4 * (n + 96) + 12 * 96);
-    const TrainingEstimate none = TrainingEstimator::estimate(s, true, 2, {});
-    QVERIFY(!none.ok);
-    QVERIFY(!TrainingEstimator::estimate(ModelShape{}, false, 0, {}).ok);
+void TestTrainingEstimate::memoryFollowsSettings() {
+    if (!QFileInfo::exists(ui_test::tinyFlan())) QSKIP(qPrintable(QStringLiteral("model not found at %1").arg(ui_test::tinyFlan())));
+    const ModelInfo info = inspected(ui_test::tinyFlan());
+    QJsonObject v = TrainingSettingsForm::defaultValues();
+    v.insert(QStringLiteral("per_device_train_batch_size"), 4);
+    v.insert(QStringLiteral("max_source_length"), 64);
+    v.insert(QStringLiteral("max_target_length"), 16);
+    const TrainingEstimate full = TrainingEstimator::estimate(info, v);
+    QVERIFY2(full.ok, qPrintable(full.error));
+    // fp32 full fine-tuning: every parameter has a weight, a gradient and two AdamW moments.
+    QCOMPARE(full.weightBytes, 4 * info.parameters);
+    QCOMPARE(full.gradientBytes, 4 * info.parameters);
+    QCOMPARE(full.optimizerBytes, 8 * info.parameters);
+    QCOMPARE(full.savedBytes, 4 * info.parameters);
+    QCOMPARE(full.checkpointBytes, 12 * info.parameters);
+    QCOMPARE(full.peakBytes, full.weightBytes + full.gradientBytes + full.optimizerBytes + full.activationBytes + full.workingBytes);
+    QCOMPARE(full.batch, qint64{4});
+    QCOMPARE(full.sourceLength, qint64{64});
+    QCOMPARE(full.targetLength, qint64{16});
+    QVERIFY(full.activationBytes > 0);
+    // The activations follow the batch and the lengths the form sets: twice the batch, twice the activations
+    // (every kept tensor is per example, the decoder's (1, heads, t, t) bias aside, which full fine-tuning keeps not).
+    QJsonObject bigger = v;
+    bigger.insert(QStringLiteral("per_device_train_batch_size"), 8);
+    const TrainingEstimate twice = TrainingEstimator::estimate(info, bigger);
+    QCOMPARE(twice.activationBytes, 2 * full.activationBytes);
+    bigger = v;
+    bigger.insert(QStringLiteral("max_source_length"), 128);
+    QVERIFY(TrainingEstimator::estimate(info, bigger).activationBytes > full.activationBytes);
+    // LoRA keeps less (frozen projections keep no inputs) and holds no full gradients or moments.
+    const TrainingEstimate adapter = TrainingEstimator::estimate(info, [&] {
+        QJsonObject l = loraValues(4, {QStringLiteral("q"), QStringLiteral("v")});
+        for (const char* key : {"per_device_train_batch_size", "max_source_length", "max_target_length"}) l.insert(key, v.value(key));
+        return l;
+    }());
+    QVERIFY2(adapter.ok, qPrintable(adapter.error));
+    QVERIFY(adapter.activationBytes < full.activationBytes);
+    QCOMPARE(adapter.optimizerBytes, 8 * adapter.trainable);
+    // A value the engine refuses is named, not estimated.
+    QJsonObject bad = v;
+    bad.insert(QStringLiteral("per_device_train_batch_size"), 0);
+    const TrainingEstimate refused = TrainingEstimator::estimate(info, bad);
+    QVERIFY(!refused.ok);
+    QVERIFY2(refused.error.contains(QStringLiteral("per_device_train_batch_size")), qPrintable(refused.error));
+    QVERIFY(!TrainingEstimator::estimate(ModelInfo{}, v).ok);
+}
+
+void TestTrainingEstimate::continuedAdapter() {
+    if (!QFileInfo::exists(ui_test::tinyFlanAdapter()))
+        QSKIP(qPrintable(QStringLiteral("adapter not found at %1").arg(ui_test::tinyFlanAdapter())));
+    const ModelInfo info = ModelInspector::inspectFolder(ui_test::tinyFlanAdapter(), ui_test::tinyFlan());
+    QVERIFY2(info.ok, qPrintable(info.error));
+    // The form says full fine-tuning; continuing the adapter trains it with its own r and targets.
+    const TrainingEstimate e = TrainingEstimator::estimate(info, TrainingSettingsForm::defaultValues(), &info.adapter);
+    QVERIFY2(e.ok, qPrintable(e.error));
+    QCOMPARE(e.trainable, info.adapterParameters);
+    QCOMPARE(e.all, info.allParameters);
 }
 
 void TestTrainingEstimate::optimizerSteps_data() {
@@ -207,6 +266,88 @@ void TestTrainingEstimate::optimizerSteps() {
     QFETCH(qint64, maxSteps);
     QFETCH(qint64, expected);
     QCOMPARE(TrainingEstimator::optimizerSteps(examples, everyKth, limit, batch, accumulation, epochs, maxSteps), expected);
+}
+
+void TestTrainingEstimate::timeArithmetic() {
+    StepTimeEstimate t;
+    t.ok = true;
+    t.forwardBackwardS = 1.5;
+    t.optimizerS = 0.25;
+    // An optimizer step: `accumulation` forward/backward passes, then one update (binary fractions: exact).
+    QCOMPARE(TrainingEstimator::secondsPerStep(t, 1), 1.75);
+    QCOMPARE(TrainingEstimator::secondsPerStep(t, 4), 6.25);
+    // The probe's time holds for any epochs, accumulation or max_steps (they only multiply it), not for another
+    // batch size, length, method or model.
+    QJsonObject v = TrainingSettingsForm::defaultValues();
+    const QJsonObject key = TrainingEstimator::timingKey(QStringLiteral("/m"), v, nullptr);
+    QJsonObject other = v;
+    other.insert(QStringLiteral("num_train_epochs"), 7.0);
+    other.insert(QStringLiteral("gradient_accumulation_steps"), 4);
+    other.insert(QStringLiteral("max_steps"), 10);
+    QCOMPARE(TrainingEstimator::timingKey(QStringLiteral("/m"), other, nullptr), key);
+    for (const char* name : {"per_device_train_batch_size", "max_source_length", "max_target_length"}) {
+        other = v;
+        other.insert(QLatin1String(name), 3);
+        QVERIFY2(TrainingEstimator::timingKey(QStringLiteral("/m"), other, nullptr) != key, name);
+    }
+    QVERIFY(TrainingEstimator::timingKey(QStringLiteral("/other"), v, nullptr) != key);
+}
+
+void TestTrainingEstimate::timeShownOnTrainPage() {
+    if (!QFileInfo::exists(ui_test::tinyFlan())) QSKIP(qPrintable(QStringLiteral("model not found at %1").arg(ui_test::tinyFlan())));
+    ModelRegistry registry;
+    QSignalSpy registered(&registry, &ModelRegistry::registered);
+    QVERIFY(registry.addFolder(ui_test::tinyFlan()));
+    QVERIFY(registered.wait(60000));
+    TrainPage page(&registry);
+    const QString data = QStringLiteral("/nonexistent/dialogsum");  // the estimate needs only its train count
+    page.setDatasetInfo(data, 400000);  // many steps: the run's total is minutes even at tiny-flan's speed
+    page.setDataPath(data);
+    QVERIFY(page.selectModel(ui_test::tinyFlan()));
+    QJsonObject v = TrainingSettingsForm::defaultValues();
+    v.insert(QStringLiteral("per_device_train_batch_size"), 4);
+    v.insert(QStringLiteral("max_source_length"), 32);
+    v.insert(QStringLiteral("max_target_length"), 8);
+    v.insert(QStringLiteral("num_train_epochs"), 3.0);
+    page.form()->setValues(v);
+    auto* label = page.findChild<QLabel*>(QStringLiteral("timeEstimateLabel"));
+    auto* button = page.findChild<QPushButton*>(QStringLiteral("timeStepButton"));
+    QVERIFY(label && button);
+    QVERIFY2(label->text().contains(QStringLiteral("not measured")), qPrintable(label->text()));
+    QVERIFY(button->isEnabled());
+    button->click();
+    QVERIFY(page.isTimingStep());
+    QVERIFY(!button->isEnabled());
+    QTRY_VERIFY_WITH_TIMEOUT(!page.isTimingStep(), 120000);
+    QVERIFY2(page.measuredStepTime().ok, qPrintable(page.measuredStepTime().error));
+    QVERIFY(page.isStepTimeCurrent());
+
+    // What the label says is the arithmetic on what was measured: 400,000 dialogues, batch 4, 3 epochs = 300,000 steps.
+    const QLocale locale;
+    auto check = [&](qint64 accumulation, qint64 steps) {
+        const double perStep = TrainingEstimator::secondsPerStep(page.measuredStepTime(), accumulation);
+        const QString text = label->text();
+        QVERIFY2(text.startsWith(locale.toString(perStep, 'g', 3) + QStringLiteral(" s per optimizer step (") +
+                                 locale.toString(accumulation) + QStringLiteral(" × ")),
+                 qPrintable(text));
+        const QRegularExpressionMatch m =
+            QRegularExpression(QStringLiteral("; (\\S+) steps ≈ (\\d+):(\\d\\d):(\\d\\d)")).match(text);
+        QVERIFY2(m.hasMatch(), qPrintable(text));
+        QCOMPARE(m.captured(1), locale.toString(steps));
+        const qint64 shown = m.captured(2).toLongLong() * 3600 + m.captured(3).toLongLong() * 60 + m.captured(4).toLongLong();
+        QCOMPARE(shown, static_cast<qint64>(std::llround(perStep * static_cast<double>(steps))));  // whole seconds shown
+    };
+    check(1, 300000);
+    // Accumulation: half the optimizer steps (rounded up per epoch), each two passes; no new probe needed.
+    v.insert(QStringLiteral("gradient_accumulation_steps"), 2);
+    page.form()->setValues(v);
+    QVERIFY(page.isStepTimeCurrent());
+    check(2, 150000);
+    // Another batch size: the measured time no longer applies.
+    v.insert(QStringLiteral("per_device_train_batch_size"), 8);
+    page.form()->setValues(v);
+    QVERIFY(!page.isStepTimeCurrent());
+    QVERIFY2(label->text().contains(QStringLiteral("other settings")), qPrintable(label->text()));
 }
 
 QTEST_MAIN(TestTrainingEstimate)
