@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <dirent.h>
 #include <limits>
 #include <memory>
 #include <numeric>
@@ -222,6 +223,26 @@ struct Session {
     int world_size;
 };
 
+// What a kill can leave in a run folder: folders being deleted (<name>.deleting, discard_tree),
+// unfinished checkpoint or final folders (<name>.tmp) and temporary files (<file>.tmp-<pid>-<n>,
+// write_atomically). The run lock is held, so none belongs to a live writer.
+void remove_stale_temporaries(const std::string& run_dir) {
+    auto ends_with = [](const std::string& s, const std::string& tail) {
+        return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    std::vector<std::string> doomed;
+    if (DIR* d = ::opendir(run_dir.c_str())) {
+        while (auto* e = ::readdir(d)) {
+            const std::string name = e->d_name;
+            const bool is_temporary_file = name.find(".tmp-") != std::string::npos &&
+                                           name.find_first_not_of("0123456789-", name.rfind(".tmp-") + 5) == std::string::npos;
+            if (ends_with(name, ".deleting") || ends_with(name, ".tmp") || is_temporary_file) doomed.push_back(join_path(run_dir, name));
+        }
+        ::closedir(d);
+    }
+    for (const auto& path : doomed) remove_tree(path);
+}
+
 std::string save_checkpoint(const Session& s) {
     const std::string& run = s.setup.output_dir;
     std::string final_path = join_path(run, "checkpoint-" + std::to_string(s.state.global_step));
@@ -382,6 +403,7 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
     if (is_main) {
         make_writable_dir(setup_.output_dir);
         lock = std::make_unique<RunLock>(setup_.output_dir);
+        remove_stale_temporaries(setup_.output_dir);
     }
     auto notify = [&](RunStatus st, int64_t step, const std::string& msg = {}) {
         if (is_main) write_status(setup_.output_dir, st, step, msg);
@@ -497,6 +519,7 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
         std::vector<Seq2SeqBatch> micro;
         for (int64_t b = first; b < last; ++b) micro.push_back(collate(data.train, batches[static_cast<size_t>(b)], pad, device));
         const AccumulatedLoss step = accumulate_gradients(*loaded.model, micro, dist, trainable_tensors);
+        if (callbacks_.after_backward) callbacks_.after_backward(*loaded.model, state.global_step);
         const double step_loss = step.loss;
         const int64_t step_all_tokens = step.all_tokens;
         double grad_norm = clip_grad_norm(trainable_tensors, args.max_grad_norm);

@@ -33,7 +33,7 @@ case "$mode" in
     build=${BUILD_DIR:-$here/build-fuzz}
     configure "$build" -DCMAKE_CXX_COMPILER=clang++ -DSUMLAB_FUZZ=ON -DSUMLAB_BUILD_GUI=OFF
     cmake --build "$build" -j"$jobs" --target fuzz_dialogsum fuzz_results_csv fuzz_safetensors fuzz_torch_archive \
-      fuzz_config_json fuzz_run_folder fuzz_sentencepiece_load fuzz_hub_responses
+      fuzz_config_json fuzz_run_folder fuzz_sentencepiece_load fuzz_hub_responses fuzz_rating_file
     "$here/fuzz/run_fuzzers.sh" "$build" "${2:-300}" ;;
   *)
     echo "usage: $0 [address|thread|fuzz [SECONDS]]" >&2; exit 2 ;;

@@ -3,6 +3,9 @@
 #include "tests/common/golden.h"
 #include "tests/common/sanitizer.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
@@ -17,6 +20,7 @@ private slots:
     void t5_parity_checker_data();
     void t5_parity_checker();
     void rouge_checker();
+    void rouge_results_deltas();
     void bad_input_data();
     void bad_input();
     void help_on_every_subcommand();
@@ -68,6 +72,90 @@ void TestCli::rouge_checker() {
     SUMLAB_REQUIRE_SHARED(shared_path("golden/rouge/check.py"));
     auto r = run("python3", {QString::fromStdString(shared_path("golden/rouge/check.py")), "--", cli()});
     QVERIFY2(r.code == 0, qPrintable(r.out.right(2000) + r.err.right(2000)));
+}
+
+void TestCli::rouge_results_deltas() {
+    // Three systems on two rows whose ROUGE is counted by hand (no stemmer; one sentence each, so
+    // rougeLsum = rougeL). Row 1, reference "a b c d": "a b c d" matches fully; "a b x y" shares 2 of
+    // 4 words, 1 of 3 bigrams, an LCS of 2; "d c b a" shares all 4 words, no bigram, an LCS of 1.
+    // Row 2, reference "e f": "x y" shares nothing; "e f" everything; "e f g h" shares 2 of its 4 words,
+    // 1 of its 3 bigrams (the reference's only one), an LCS of 2.
+    const QStringList systems{"original", "instruct", "peft"};
+    // precision, recall per [system][row][type: rouge1, rouge2, rougeL]
+    const double pr[3][2][3][2] = {
+        {{{1, 1}, {1, 1}, {1, 1}}, {{0, 0}, {0, 0}, {0, 0}}},
+        {{{2 / 4.0, 2 / 4.0}, {1 / 3.0, 1 / 3.0}, {2 / 4.0, 2 / 4.0}}, {{1, 1}, {1, 1}, {1, 1}}},
+        {{{1, 1}, {0, 0}, {1 / 4.0, 1 / 4.0}}, {{2 / 4.0, 1}, {1 / 3.0, 1}, {2 / 4.0, 1}}},
+    };
+    const char* types[] = {"rouge1", "rouge2", "rougeL", "rougeLsum"};
+    const char* measures[] = {"precision", "recall", "fmeasure"};
+    // mean[system][type][measure] over the two rows (F per row, then averaged, as rouge_score does).
+    double mean[3][4][3] = {};
+    for (int sys = 0; sys < 3; ++sys)
+        for (int row = 0; row < 2; ++row)
+            for (int t = 0; t < 4; ++t) {
+                const double p = pr[sys][row][std::min(t, 2)][0], r = pr[sys][row][std::min(t, 2)][1];
+                mean[sys][t][0] += p / 2;
+                mean[sys][t][1] += r / 2;
+                mean[sys][t][2] += (p + r > 0 ? 2 * p * r / (p + r) : 0) / 2;
+            }
+    QTemporaryDir tmp;
+    write(tmp.filePath("results.csv"), "human_baseline_summaries,original_summaries,instruct_summaries,peft_summaries\n"
+                                       "a b c d,a b c d,a b x y,d c b a\n"
+                                       "e f,x y,e f,e f g h\n");
+
+    // Every later system minus every earlier one, in column order.
+    const QList<QPair<int, int>> pairs{{0, 1}, {0, 2}, {1, 2}};
+    // The arithmetic is exact ratios of small integers: only the rounding of a few double operations
+    // differs between the program's order and this one (~1e-16).
+    constexpr double tolerance = 1e-12;
+    // Without intervals, and with the default paired bootstrap (1000 resamples), which computes the
+    // observed deltas on its own path (engine/bootstrap.cpp).
+    for (const QStringList& bootstrap : {QStringList{"--bootstrap", "0"}, QStringList{}}) {
+        auto r = run(cli(), QStringList{"rouge", "--results", tmp.filePath("results.csv"), "--json"} + bootstrap);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const QJsonObject out = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        const QJsonArray deltas = out.value("deltas").toArray();
+        QCOMPARE(deltas.size(), pairs.size());
+        for (int k = 0; k < pairs.size(); ++k) {
+            const auto [base, cand] = pairs[k];
+            const QJsonObject d = deltas.at(k).toObject();
+            QCOMPARE(d.value("baseline").toString(), systems[base]);
+            QCOMPARE(d.value("candidate").toString(), systems[cand]);
+            for (int t = 0; t < 4; ++t)
+                for (int m = 0; m < 3; ++m) {
+                    const QJsonObject v = d.value(types[t]).toObject().value(measures[m]).toObject();
+                    const double want = mean[cand][t][m] - mean[base][t][m];
+                    const QString where = QString("%1 - %2, %3 %4 (%5)")
+                                              .arg(systems[cand], systems[base], types[t], measures[m],
+                                                   bootstrap.isEmpty() ? "default bootstrap" : bootstrap.join(' '));
+                    QVERIFY2(std::abs(v.value("delta").toDouble(1e9) - want) < tolerance,
+                             qPrintable(where + ": delta " + repr(v.value("delta").toDouble()) + ", want " + repr(want)));
+                    QVERIFY2(std::abs(v.value("points").toDouble(1e9) - 100 * want) < 100 * tolerance, qPrintable(where));
+                    if (mean[base][t][m] == 0) QVERIFY2(v.value("relative").isNull(), qPrintable(where));
+                    else QVERIFY2(std::abs(v.value("relative").toDouble(1e9) - want / mean[base][t][m]) < tolerance, qPrintable(where));
+                    QCOMPARE(v.contains("p_value"), bootstrap.isEmpty());
+                }
+        }
+    }
+
+    // The table prints the same F-measure deltas in points, with the relative change.
+    const Run r = run(cli(), {"rouge", "--results", tmp.filePath("results.csv"), "--bootstrap", "0"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    for (const auto& [base, cand] : pairs) {
+        const QString heading = QString("Absolute improvement, %1 - %2 (F-measure points):\n").arg(systems[cand], systems[base]);
+        const qsizetype at = r.out.indexOf(heading);
+        QVERIFY2(at >= 0, qPrintable(heading + r.out));
+        const QStringList lines = r.out.mid(at + heading.size()).split('\n');
+        for (int t = 0; t < 4; ++t) {
+            const double want = mean[cand][t][2] - mean[base][t][2];
+            const QString expected = QString("%1: %2%  (%3% relative)")
+                                         .arg(types[t])
+                                         .arg(100 * want, 0, 'f', 2)
+                                         .arg(QString::asprintf("%+.2f", 100 * want / mean[base][t][2]));
+            QCOMPARE(lines.value(t), expected);
+        }
+    }
 }
 
 void TestCli::bad_input_data() {

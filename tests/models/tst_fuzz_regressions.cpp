@@ -6,6 +6,7 @@
 #include "engine/csv.h"
 #include "engine/dialogsum.h"
 #include "engine/hub/hub_parse.h"
+#include "engine/human_eval.h"
 #include "engine/sentencepiece_plugin/sentencepiece_api.h"
 #include "engine/trainer.h"
 #include "engine/training_arguments.h"
@@ -216,6 +217,12 @@ void TestFuzzRegressions::fuzzerFindings() {
         const auto h = headers_of(sep < 0 ? QByteArray() : bytes.mid(sep + 8));
         message = QStringLiteral("status %1").arg(h.status);
         QVERIFY2(message == "status 0" || (h.status >= 100 && h.status <= 999), qPrintable(message));
+    } else if (target == "fuzz_rating_file") {
+        // The reader, which every other check of the target starts from (a file that does not read ends there).
+        const QString p = path(file);
+        QVERIFY(write_all(p, bytes.mid(1)));
+        message = error_of([&] { read_rating_file(p.toStdString()); });
+        QVERIFY2(message.contains(p), qPrintable(message));
     } else {
         QFAIL(qPrintable("no replay for " + target));
     }

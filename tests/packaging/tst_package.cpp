@@ -1,7 +1,12 @@
 // The Debian package: built with CPack from this build tree, it must hold the programs, the
-// SentencePiece plugin where the programs look for it, the desktop entry and icon, declare
-// Debian's runtime packages, and point nowhere into the build tree.
+// SentencePiece plugin where the programs look for it (engine/tokenizer.cpp: beside the executable,
+// then ../SUMLAB_PLUGIN_INSTALL_DIR), the desktop entry and icon, declare Debian's runtime packages,
+// and point nowhere into the build tree. The unpacked sumlab-cli tokenizes and generates exactly as
+// the build tree's does.
+#include "tests/common/sanitizer.h"
+
 #include <QDir>
+#include <QFileInfo>
 #include <QProcess>
 #include <QStandardPaths>
 #include <QtTest>
@@ -12,6 +17,7 @@ class TestPackage : public QObject {
 private slots:
     void initTestCase();
     void holds_the_programs_and_plugin();
+    void unpacked_programs_tokenize_and_generate();
     void declares_runtime_dependencies();
     void desktop_entry_is_valid();
     void metainfo_is_valid();
@@ -25,6 +31,22 @@ private:
         p.waitForFinished(600000);
         if (code) *code = p.exitCode();
         return QString::fromUtf8(p.readAll());
+    }
+    // Runs `program args`, without SUMLAB_SENTENCEPIECE_PLUGIN (which would override where the plugin is looked for).
+    static QString run_for_output(const QString& program, const QStringList& args, int* code, QString* err) {
+        QProcess p;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove("SUMLAB_SENTENCEPIECE_PLUGIN");
+        p.setProcessEnvironment(env);
+        p.start(program, args);
+        p.waitForFinished(600000);
+        *code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        *err = QString::fromUtf8(p.readAllStandardError());
+        return QString::fromUtf8(p.readAllStandardOutput());
+    }
+    static QByteArray file_contents(const QString& path) {
+        QFile f(path);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
     }
     QString m_deb;
     QTemporaryDir m_unpacked;
@@ -53,8 +75,11 @@ void TestPackage::holds_the_programs_and_plugin() {
                              "./usr/share/icons/hicolor/scalable/apps/sumlab.svg", "/README.md", "/man1/sumlab-cli.1.gz",
                              "/man1/sumlab.1.gz", "./usr/share/metainfo/org.sumlab.SumLab.metainfo.xml"})
         QVERIFY2(files.contains(QLatin1String(path)), path);
-    // The plugin sits where the programs look: ../<libdir>/sumlab beside /usr/bin.
-    QVERIFY(!QDir(m_unpacked.filePath("usr/lib")).entryList().isEmpty());
+    // The plugin sits where the programs look: not beside them in /usr/bin, so in /usr/bin/../<libdir>/sumlab.
+    const QString plugin = QStringLiteral("usr/" SUMLAB_PLUGIN_INSTALL_DIR "/libsumlab_sentencepiece.so");
+    QVERIFY2(files.contains("./" + plugin), qPrintable(files));
+    QVERIFY2(QFileInfo(m_unpacked.filePath("usr/bin/../" SUMLAB_PLUGIN_INSTALL_DIR "/libsumlab_sentencepiece.so")).isFile(), qPrintable(plugin));
+    QVERIFY(!QFileInfo::exists(m_unpacked.filePath("usr/bin/libsumlab_sentencepiece.so")));
     int code = 0;
     const QString version = run(m_unpacked.filePath("usr/bin/sumlab-cli"), {"--version"}, &code);
     QCOMPARE(code, 0);
@@ -62,6 +87,40 @@ void TestPackage::holds_the_programs_and_plugin() {
     const QString gui_version = run(m_unpacked.filePath("usr/bin/sumlab"), {"--version"}, &code);
     QCOMPARE(code, 0);
     QVERIFY2(gui_version.startsWith("sumlab ") && gui_version.contains("LibTorch"), qPrintable(gui_version));
+}
+
+void TestPackage::unpacked_programs_tokenize_and_generate() {
+    // --version loads no tokenizer; tokenize and generate do, through the plugin the package put in place.
+    const QString model = QStringLiteral(SUMLAB_SHARED_DIR "/golden/t5/tiny-flan");
+    if (!QFileInfo::exists(model + "/spiece.model")) QSKIP(qPrintable("missing " + model + "/spiece.model"));
+    QTemporaryDir tmp;
+    const QString input = tmp.filePath("input.jsonl");
+    {
+        QFile f(input);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{\"id\": \"a\", \"text\": \"summarize: #Person1#: Hi, how are you? #Person2#: Fine, thanks.\"}\n"
+                "{\"id\": \"b\", \"text\": \"Caf\u00e9 na\u00efve \u00fcber 2,345.67 <extra_id_0> \u4f60\u597d\"}\n");
+    }
+    const QString build_cli = QStringLiteral(SUMLAB_BUILD_DIR "/bin/sumlab-cli");
+    const QString unpacked_cli = m_unpacked.filePath("usr/bin/sumlab-cli");
+    int code = 0;
+    QString err;
+    const QStringList tokenize{"tokenize", "--model", model, "--input", input, "--pieces"};
+    const QString expected_tokens = run_for_output(build_cli, tokenize, &code, &err);
+    SUMLAB_SKIP_IF_SENTENCEPIECE_REFUSED(err);
+    QVERIFY2(code == 0 && expected_tokens.count('\n') == 2, qPrintable(err + expected_tokens));
+    const QString tokens = run_for_output(unpacked_cli, tokenize, &code, &err);
+    QVERIFY2(code == 0, qPrintable(err));
+    QCOMPARE(tokens, expected_tokens);
+
+    const QStringList generate{"generate", "--model", model, "--input", input, "--max-new-tokens", "12", "--num-beams", "2", "--quiet", "--output"};
+    run_for_output(build_cli, generate + QStringList{tmp.filePath("build.jsonl")}, &code, &err);
+    QVERIFY2(code == 0, qPrintable(err));
+    run_for_output(unpacked_cli, generate + QStringList{tmp.filePath("unpacked.jsonl")}, &code, &err);
+    QVERIFY2(code == 0, qPrintable(err));
+    const QByteArray expected = file_contents(tmp.filePath("build.jsonl"));
+    QVERIFY2(expected.count('\n') == 2 && expected.contains("\"token_ids\""), expected.constData());
+    QCOMPARE(file_contents(tmp.filePath("unpacked.jsonl")), expected);
 }
 
 void TestPackage::declares_runtime_dependencies() {
