@@ -500,7 +500,10 @@ void generate_pending(const EvaluationSpec& spec, const EvaluationData& data, co
         const size_t end = std::min(work.pending.size(), start + batch);
         std::vector<std::string> texts;
         for (size_t i = start; i < end; ++i) texts.push_back(data.sources[work.pending[i]]);
-        const std::vector<TextGeneration> out = generate_texts(*model.model, tokenizer, texts, facts.generation, spec.batch_size,
+        // Sampling: each batch's draws are seeded by the seed and its first dialogue's index.
+        GenerationConfig batch_generation = facts.generation;
+        batch_generation.seed = facts.generation.seed + static_cast<int64_t>(work.pending[start]);
+        const std::vector<TextGeneration> out = generate_texts(*model.model, tokenizer, texts, batch_generation, spec.batch_size,
                                                                spec.max_source_length, generation_callbacks);
         for (size_t i = start; i < end; ++i) {
             const size_t s = work.pending[i];
@@ -546,6 +549,9 @@ EvaluationOutcome evaluate_column(const EvaluationSpec& spec, const EvaluationCa
     RunFacts facts;
     facts.generation = spec.generation;
     facts.generation.validate("generation settings");
+    if (facts.generation.num_return_sequences != 1)
+        throw ConfigError("generation settings", "num_return_sequences",
+                          "must be 1 for evaluate: ROUGE scores one summary per dialogue (generate draws several)");
     facts.sources_truncated = count_truncated_sources(spec, data);
 
     // Resume: the partial file of an interrupted run with the same settings.

@@ -36,6 +36,18 @@ void process_logits(torch::Tensor& scores, const torch::Tensor& sequences, const
     apply_min_length(scores, sequences.size(1), config);
 }
 
+}  // namespace
+
+// HF 4.28's _get_logits_warper, in its order; min_tokens_to_keep is 1 (no beam sampling here).
+void apply_warpers(torch::Tensor& scores, const GenerationConfig& config) {
+    if (config.temperature != 1.0) scores = scores / config.temperature;
+    if (config.top_k != 0) apply_top_k(scores, config.top_k, 1);
+    if (config.top_p < 1.0) apply_top_p(scores, config.top_p, 1);
+    if (config.typical_p < 1.0) apply_typical_p(scores, config.typical_p, 1);
+}
+
+namespace {
+
 // Cuts a generated row after its first </s>, dropping the start token.
 TokenIds cut_after_eos(const TokenIds& row, int64_t eos, bool* hit_eos) {
     TokenIds out;
@@ -61,12 +73,20 @@ GenerationResult greedy_search(T5ForConditionalGenerationImpl& model, const Seq2
     auto unfinished = torch::ones({rows}, sequences.options());
     auto logprob_sum = torch::zeros({rows}, torch::kFloat64);
     auto next_input = sequences;
+    // torch.manual_seed(seed) before generate(): the same draws, so the same summaries, for a seed.
+    at::Generator sampler = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(config.seed));
     for (int64_t step = 0; step < max_new; ++step) {
         check_cancel(cb);
         auto logits = model.decode_step(next_input, encoder_hidden, state).select(1, -1).to(torch::kFloat32);
         auto scores = logits.clone();
         process_logits(scores, sequences, config);
-        auto next = scores.argmax(-1);
+        torch::Tensor next;
+        if (config.do_sample) {
+            apply_warpers(scores, config);
+            next = torch::multinomial(torch::softmax(scores, -1), 1, /*replacement=*/false, sampler).squeeze(1);
+        } else {
+            next = scores.argmax(-1);
+        }
         logprob_sum += torch::log_softmax(scores, -1).gather(1, next.unsqueeze(1)).squeeze(1).to(torch::kCPU, torch::kFloat64) *
                        unfinished.to(torch::kCPU, torch::kFloat64);
         next = next * unfinished + config.pad_token_id * (1 - unfinished);
@@ -253,6 +273,35 @@ void apply_no_repeat_ngram(torch::Tensor& scores, const std::vector<TokenIds>& s
     }
 }
 
+void apply_top_k(torch::Tensor& scores, int64_t top_k, int64_t min_tokens_to_keep) {
+    // TopKLogitsWarper: everything below the k-th largest score (ties with it stay).
+    const int64_t k = std::min(std::max(top_k, min_tokens_to_keep), scores.size(-1));
+    const auto kth = std::get<0>(scores.topk(k, -1)).select(-1, k - 1).unsqueeze(-1);
+    scores.masked_fill_(scores < kth, kNegInf);
+}
+
+void apply_top_p(torch::Tensor& scores, double top_p, int64_t min_tokens_to_keep) {
+    // TopPLogitsWarper: ascending sort; drop the low tail whose cumulative probability is <= 1 - top_p.
+    auto [sorted, indices] = scores.sort(-1, /*descending=*/false);
+    auto remove = sorted.softmax(-1).cumsum(-1) <= (1.0 - top_p);
+    if (min_tokens_to_keep > 1) remove.narrow(-1, remove.size(-1) - min_tokens_to_keep, min_tokens_to_keep).fill_(false);
+    scores.masked_fill_(remove.scatter(1, indices, remove), kNegInf);
+}
+
+void apply_typical_p(torch::Tensor& scores, double mass, int64_t min_tokens_to_keep) {
+    // TypicalLogitsWarper: keep the tokens whose surprisal is closest to the entropy, up to `mass`.
+    auto normalized = torch::log_softmax(scores, -1);
+    auto p = normalized.exp();
+    auto ent = -(normalized * p).nansum(-1, /*keepdim=*/true);
+    auto shifted = (-normalized - ent).abs();
+    auto [sorted_scores, indices] = shifted.sort(-1, /*descending=*/false);
+    auto cumulative = scores.gather(-1, indices).softmax(-1).cumsum(-1);
+    auto last = (cumulative < mass).sum(1).clamp_max(scores.size(-1) - 1);  // all below `mass` by rounding: keep all
+    auto remove = sorted_scores > sorted_scores.gather(1, last.view({-1, 1}));
+    if (min_tokens_to_keep > 1) remove.narrow(-1, 0, min_tokens_to_keep).fill_(false);
+    scores.masked_fill_(remove.scatter(1, indices, remove), kNegInf);
+}
+
 void apply_min_length(torch::Tensor& scores, int64_t cur_len, const GenerationConfig& config) {
     // MinLengthLogitsProcessor (cur_len counts the start token), then MinNewTokensLengthLogitsProcessor.
     if (cur_len < config.min_length || cur_len - 1 < config.min_new_tokens)
@@ -262,11 +311,26 @@ void apply_min_length(torch::Tensor& scores, int64_t cur_len, const GenerationCo
 GenerationResult generate(T5ForConditionalGenerationImpl& model, const Seq2SeqBatch& batch, const GenerationConfig& config,
                           const GenerationCallbacks& callbacks) {
     config.validate("generation settings");
+    if (config.do_sample && config.num_beams > 1)
+        throw ConfigError("generation settings", "do_sample", "with num_beams > 1 (beam-search sampling) is not implemented; set num_beams 1");
+    if (config.num_return_sequences > 1 && !config.do_sample)
+        throw ConfigError("generation settings", "num_return_sequences", "above 1 needs do_sample (greedy and beam search return one summary)");
     torch::InferenceMode guard;
     use_threads_for(model.shared->weight.scalar_type());  // bfloat16 products run on oneDNN's (OpenMP's) threads
     bool was_training = model.is_training();
     model.eval();
-    GenerationResult r = config.num_beams > 1 ? beam_search(model, batch, config, callbacks) : greedy_search(model, batch, config, callbacks);
+    GenerationResult r;
+    if (config.num_beams > 1) {
+        r = beam_search(model, batch, config, callbacks);
+    } else if (config.num_return_sequences > 1) {
+        // HF's _expand_inputs_for_generation: each input repeated, its samples next to each other.
+        Seq2SeqBatch expanded = batch;
+        expanded.input_ids = batch.input_ids.repeat_interleave(config.num_return_sequences, 0);
+        expanded.attention_mask = batch.attention_mask.repeat_interleave(config.num_return_sequences, 0);
+        r = greedy_search(model, expanded, config, callbacks);
+    } else {
+        r = greedy_search(model, batch, config, callbacks);
+    }
     if (was_training) model.train();
     return r;
 }
@@ -284,7 +348,11 @@ std::vector<TextGeneration> generate_texts(T5ForConditionalGenerationImpl& model
         std::vector<TokenIds> sources;
         for (size_t i = start; i < end; ++i) sources.push_back(tokenizer.encode(texts[i], true, max_source_length));
         auto batch = make_batch(sources, {}, tokenizer.pad_token_id()).to(device);
-        auto result = generate(model, batch, config, callbacks);
+        // Each batch draws from its own stream, seeded by the seed and its first row: the same inputs,
+        // batch size and seed give the same samples, and batches do not repeat each other's draws.
+        GenerationConfig batch_config = config;
+        batch_config.seed = config.seed + static_cast<int64_t>(start);
+        auto result = generate(model, batch, batch_config, callbacks);
         for (size_t i = 0; i < result.sequences.size(); ++i)
             out.push_back({tokenizer.decode(result.sequences[i], true), result.sequences[i], result.hit_max_new_tokens[i]});
         if (on_batch) on_batch(end, texts.size());

@@ -28,7 +28,8 @@ struct GenerationCallbacks {
     const std::atomic<bool>* cancel = nullptr;                     // checked between steps; throws Cancelled
 };
 
-// Runs greedy search (num_beams == 1) or beam search on an encoded, padded batch.
+// Runs greedy search or sampling (num_beams == 1; num_return_sequences samples per input, next to each other) or
+// beam search on an encoded, padded batch.
 GenerationResult generate(T5ForConditionalGenerationImpl& model, const Seq2SeqBatch& batch, const GenerationConfig& config,
                           const GenerationCallbacks& callbacks = {});
 
@@ -37,8 +38,15 @@ GenerationResult generate(T5ForConditionalGenerationImpl& model, const Seq2SeqBa
 void apply_repetition_penalty(torch::Tensor& scores, const torch::Tensor& sequences, double penalty);
 void apply_no_repeat_ngram(torch::Tensor& scores, const std::vector<TokenIds>& sequences, int64_t ngram_size);
 void apply_min_length(torch::Tensor& scores, int64_t cur_len, const GenerationConfig& config);
+// Sampling's warpers (HF's TopK/TopP/TypicalLogitsWarper): filtered scores become -inf. apply_warpers runs
+// those the config turns on in HF 4.28's order: temperature, top_k, top_p, typical_p.
+void apply_warpers(torch::Tensor& scores, const GenerationConfig& config);
+void apply_top_k(torch::Tensor& scores, int64_t top_k, int64_t min_tokens_to_keep);
+void apply_top_p(torch::Tensor& scores, double top_p, int64_t min_tokens_to_keep);
+void apply_typical_p(torch::Tensor& scores, double mass, int64_t min_tokens_to_keep);
 
-// One summary per input text: tokenize (truncated to max_source_length, </s> kept), batch, generate, decode.
+// One summary per input text (num_return_sequences of them when sampling, next to each other): tokenize
+// (truncated to max_source_length, </s> kept), batch, generate, decode.
 struct TextGeneration {
     std::string text;         // decode(skip_special_tokens=True)
     TokenIds token_ids;       // as GenerationResult::sequences

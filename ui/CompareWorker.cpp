@@ -51,7 +51,18 @@ void CompareWorker::generate(const CompareRequest& request) {
             };
             const std::vector<sumlab::TextGeneration> out = sumlab::generate_texts(
                 *loaded->model.model, loaded->tokenizer, {source}, config, 1, request.generation.maxSourceLength, callbacks);
-            emit summaryReady(id, i, QString::fromStdString(out.front().text), out.front().hit_max_new_tokens, timer.elapsed() / 1000.0);
+            // Several samples of one system (num_return_sequences): numbered, one paragraph each.
+            QString text = QString::fromStdString(out.front().text);
+            bool hit_max = out.front().hit_max_new_tokens;
+            if (out.size() > 1) {
+                QStringList samples;
+                for (size_t k = 0; k < out.size(); ++k) {
+                    samples << QString("%1. %2").arg(k + 1).arg(QString::fromStdString(out[k].text));
+                    hit_max = hit_max || out[k].hit_max_new_tokens;
+                }
+                text = samples.join("\n\n");
+            }
+            emit summaryReady(id, i, text, hit_max, timer.elapsed() / 1000.0);
         } catch (const sumlab::Cancelled&) {
             stopped = true;
         } catch (const c10::Error& e) {

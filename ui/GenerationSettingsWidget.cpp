@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QSet>
 #include <QSpinBox>
+#include <QVBoxLayout>
 
 namespace {
 using Kind = sumlab::GenerationSettingSpec::Kind;
@@ -45,8 +46,13 @@ QString mnemonicLabel(const std::string& key, QSet<QChar>& taken) {
 }  // namespace
 
 GenerationSettingsWidget::GenerationSettingsWidget(const QString& prefix, QWidget* parent) : QWidget(parent) {
-    auto* layout = new QHBoxLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
+    // Two rows, so the pages keep their width: the search settings, then do_sample and what it enables.
+    auto* rows = new QVBoxLayout(this);
+    rows->setContentsMargins(0, 0, 0, 0);
+    auto* searchRow = new QHBoxLayout;
+    auto* samplingRow = new QHBoxLayout;
+    rows->addLayout(searchRow);
+    rows->addLayout(samplingRow);
     QSet<QChar> taken;
     for (const sumlab::GenerationSettingSpec& s : sumlab::generation_settings()) {
         if (!s.is_form) continue;
@@ -81,9 +87,11 @@ GenerationSettingsWidget::GenerationSettingsWidget(const QString& prefix, QWidge
         Accessible::describe(field, (prefix + camel(s.key) + QLatin1String(suffix)).toLatin1().constData(), key, tip);
         auto* label = new QLabel(mnemonicLabel(s.key, taken), this);
         label->setBuddy(field);
-        layout->addWidget(label);
-        layout->addWidget(field);
+        QHBoxLayout* row = s.is_sampling || s.key == "do_sample" ? samplingRow : searchRow;
+        row->addWidget(label);
+        row->addWidget(field);
         m_fields.insert(key, field);
+        if (s.is_sampling) m_samplingFields << field << label;
     }
     m_dtype = new QComboBox(this);
     for (const std::string& name : sumlab::dtype_names()) m_dtype->addItem(QString::fromStdString(name));
@@ -95,10 +103,18 @@ GenerationSettingsWidget::GenerationSettingsWidget(const QString& prefix, QWidge
                                   "bfloat16 instructions, so bfloat16 would be emulated and slower than float32"));
     auto* dtypeLabel = new QLabel(tr("d&type"), this);
     dtypeLabel->setBuddy(m_dtype);
-    layout->addWidget(dtypeLabel);
-    layout->addWidget(m_dtype);
+    searchRow->addWidget(dtypeLabel);
+    searchRow->addWidget(m_dtype);
     connect(m_dtype, &QComboBox::currentIndexChanged, this, &GenerationSettingsWidget::changed);
-    layout->addStretch(1);
+    searchRow->addStretch(1);
+    samplingRow->addStretch(1);
+    if (auto* sample = qobject_cast<QCheckBox*>(m_fields.value(QStringLiteral("do_sample")))) {
+        auto follow = [this](bool on) {
+            for (QWidget* w : m_samplingFields) w->setEnabled(on);
+        };
+        connect(sample, &QCheckBox::toggled, this, follow);
+        follow(sample->isChecked());
+    }
     setSettings(GenerationSettings{});
 }
 

@@ -23,4 +23,5 @@ signals:
 private:
     QMap<QString, QWidget*> m_fields;  // HF key -> its QSpinBox, QDoubleSpinBox or QCheckBox
     class QComboBox* m_dtype = nullptr;
+    QList<QWidget*> m_samplingFields;  // enabled only while do_sample is checked
 };

@@ -207,6 +207,7 @@ void run_evaluate(const EvaluateOptions& options, const CLI::App& cmd) {
     spec.column = options.column;
     spec.generation = model_generation_config(options.model.model);
     options.generation.apply(spec.generation);
+    spec.generation.seed = static_cast<int64_t>(options.seed);
     spec.generation.validate("command line");
 
     CancelOnSignals cancel;
@@ -263,7 +264,7 @@ void add_evaluate_command(CLI::App& app) {
         });
     cmd->add_option("--every", options->every, "Keep every K-th example, starting with the first.")->check(CLI::PositiveNumber);
     cmd->add_option("--sample", options->sample, "Then a random sample of N examples, kept in file order.");
-    cmd->add_option("--seed", options->seed, "Seed of --sample (default 42).");
+    cmd->add_option("--seed", options->seed, "Seed of --sample and, with --do-sample, of the draws (default 42), as HF's one seed.");
     cmd->add_option("--limit", options->limit, "Then only the first N examples.");
     cmd->add_option("--prompt", options->prompt,
                     "Prompt preset (dialogsum, plain) or a template with {dialogue} (default dialogsum, the lab's prompt).");

@@ -21,15 +21,18 @@ void add_generate_command(CLI::App& app) {
         ModelOptions model;
         GenerationOptions gen;
         std::string input, output, prompt;
+        int64_t seed = 0;
         bool quiet = false;
     };
     auto o = std::make_shared<Opts>();
     o->model.add_to(*cmd, false);
     o->gen.add_to(*cmd);
     cmd->add_option("--input", o->input, "JSON lines {\"id\":…, \"text\":…}")->required();
-    cmd->add_option("--output", o->output, "Output JSON lines {\"id\", \"text\", \"token_ids\"}")->required();
+    cmd->add_option("--output", o->output, "Output JSON lines {\"id\", \"text\", \"token_ids\"}; with --num-return-sequences N, N lines per input with \"sample\" 0..N-1")->required();
     cmd->add_option("--prompt", o->prompt,
                     "Prompt template with {dialogue}, or a preset name (dialogsum = the lab's prompt); lines may then carry \"dialogue\"");
+    cmd->add_option("--seed", o->seed,
+                    "Seed of the draws with --do-sample (default 0): the same seed, input and --batch-size give the same summaries");
     cmd->add_flag("--quiet", o->quiet, "No progress on standard error");
     cmd->callback([o] {
         parse_device(o->model.device, "--device");  // the flag's error before the input is read
@@ -55,6 +58,7 @@ void add_generate_command(CLI::App& app) {
         const T5Tokenizer& tok = system.tokenizer;
         GenerationConfig config = system.generation;
         o->gen.apply(config);
+        config.seed = o->seed;
         config.validate("command line");
         auto progress = [&](size_t done, size_t total) {
             if (!o->quiet) std::cerr << "\rgenerate: " << done << "/" << total << std::flush;
@@ -63,9 +67,12 @@ void add_generate_command(CLI::App& app) {
         if (!o->quiet && !texts.empty()) std::cerr << "\n";
         std::ostringstream out;
         size_t truncated = 0;
+        // num_return_sequences summaries per input, next to each other; "sample" numbers them from 0.
+        const size_t per_input = static_cast<size_t>(config.num_return_sequences);
         for (size_t i = 0; i < results.size(); ++i) {
             nlohmann::json j;
-            j["id"] = ids[i];
+            j["id"] = ids[i / per_input];
+            if (per_input > 1) j["sample"] = i % per_input;
             j["text"] = results[i].text;
             j["token_ids"] = results[i].token_ids;
             truncated += results[i].hit_max_new_tokens ? 1 : 0;

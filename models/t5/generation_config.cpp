@@ -71,6 +71,28 @@ std::vector<GenerationSettingSpec> build_table() {
     t.push_back(field("repetition_penalty", Kind::real, "Above 1 discourages tokens already in the summary (1 = off)", 1e-3, 1e3,
                       &GenerationConfig::repetition_penalty));
     t.back().is_flag = t.back().is_form = true;
+    t.push_back(field("do_sample", Kind::boolean, "Draw each token from the model's distribution instead of taking the most likely one", 0, 0,
+                      &GenerationConfig::do_sample));
+    t.back().is_flag = t.back().is_form = true;
+    t.push_back(field("temperature", Kind::real, "Sampling: divide the scores by this before the filters (below 1 sharper, above 1 flatter)",
+                      1e-3, 100, &GenerationConfig::temperature));
+    t.back().is_flag = t.back().is_form = true;
+    t.back().is_sampling = true;
+    t.push_back(field("top_k", Kind::integer, "Sampling: keep only the k most likely tokens (0 = off; HF's default 50)", 0, 1e6,
+                      &GenerationConfig::top_k));
+    t.back().is_flag = t.back().is_form = true;
+    t.back().is_sampling = true;
+    t.push_back(field("top_p", Kind::real, "Sampling: keep the most likely tokens whose probabilities add up to top_p (1 = off)", 0, 1,
+                      &GenerationConfig::top_p));
+    t.back().is_flag = t.back().is_form = true;
+    t.back().is_sampling = true;
+    t.push_back(field("typical_p", Kind::real, "Sampling: locally typical sampling's probability mass (1 = off)", 1e-6, 1,
+                      &GenerationConfig::typical_p));
+    t.back().is_flag = true;
+    t.back().is_sampling = true;
+    t.push_back(field("num_return_sequences", Kind::integer, "Sampling: summaries drawn per input", 1, 64, &GenerationConfig::num_return_sequences));
+    t.back().is_flag = t.back().is_form = true;
+    t.back().is_sampling = true;
     return t;
 }
 
@@ -164,6 +186,7 @@ nlohmann::ordered_json generation_to_json(const GenerationConfig& config) {
     nlohmann::ordered_json j;
     for (const auto& s : generation_settings()) j[s.key] = s.get(config);
     j["max_new_tokens"] = config.resolved_max_new_tokens();  // what was generated with, even when max_length set it
+    if (config.do_sample) j["seed"] = config.seed;
     j["decoder_start_token_id"] = config.decoder_start_token_id;
     j["eos_token_id"] = config.eos_token_id;
     j["pad_token_id"] = config.pad_token_id;

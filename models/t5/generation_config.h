@@ -26,6 +26,15 @@ struct GenerationConfig {
     double length_penalty = 1.0;
     int64_t no_repeat_ngram_size = 0;
     double repetition_penalty = 1.0;
+    // Sampling (HF's sample(): processors, then warpers temperature -> top_k -> top_p -> typical_p, softmax,
+    // torch.multinomial). HF's defaults.
+    bool do_sample = false;
+    double temperature = 1.0;
+    int64_t top_k = 50;  // 0 = off
+    double top_p = 1.0;
+    double typical_p = 1.0;
+    int64_t num_return_sequences = 1;  // samples per input (do_sample only here)
+    int64_t seed = 0;                  // SumLab's: seeds the draws, so a seed gives the same summaries every time
     int64_t decoder_start_token_id = 0;
     int64_t eos_token_id = 1;
     int64_t pad_token_id = 0;
@@ -51,6 +60,7 @@ struct GenerationSettingSpec {
     bool is_nullable = false;  // null is a value (max_new_tokens: use max_length)
     bool is_flag = false;      // a flag of `generate` and `evaluate`
     bool is_form = false;      // on the Compare / Evaluate pages' form
+    bool is_sampling = false;  // used only with do_sample (the form's second row, enabled by do_sample)
     std::function<nlohmann::json(const GenerationConfig&)> get;
     std::function<void(GenerationConfig&, const nlohmann::json&)> set;  // value already checked
 };

@@ -13,6 +13,8 @@
 
 #include <QtTest>
 
+#include <set>
+
 using namespace sumlab;
 using namespace sumlab::test;
 
@@ -28,6 +30,9 @@ private slots:
     void cancel_stops_generation();
     void bfloat16_follows_float32_data();
     void bfloat16_follows_float32();
+    void warpers_match_huggingface();
+    void sampling_is_seeded();
+    void sampling_settings_that_cannot_work_are_refused();
 };
 
 namespace {
@@ -203,6 +208,98 @@ void TestGeneration::bfloat16_follows_float32() {
     qInfo("%s: bf16 loss %.6f vs fp32 %.6f; %d of %zu greedy summaries identical; ROUGE-L vs fp32 %.3f (another model's: %.3f)",
           qPrintable(model), loss16, loss32, same, a.size(), rouge_l, unrelated);
     QVERIFY2(rouge_l >= 0.5 && rouge_l > unrelated + 0.2, qPrintable(QString("ROUGE-L %1, unrelated %2").arg(rouge_l).arg(unrelated)));
+}
+
+// tests/engine/data/warpers.json: transformers 4.28's _get_logits_warper applied to seeded random logits
+// (make_warper_goldens.py). Each case's settings go through the settings table as generation_config.json
+// keys; the filtered tokens must be HF's exactly and the kept scores HF's to fp32 rounding. A case with
+// temperature 1.8 before top_p 0.8 keeps other tokens than top_p before temperature would, so the order
+// is checked too.
+void TestGeneration::warpers_match_huggingface() {
+    const auto gold = load_json(std::string(SUMLAB_SOURCE_DIR) + "/tests/engine/data/warpers.json");
+    std::vector<float> flat;
+    for (const auto& row : gold["logits"])
+        for (const auto& v : row) flat.push_back(v.get<float>());
+    const int64_t rows = static_cast<int64_t>(gold["logits"].size());
+    const auto logits = torch::tensor(flat).reshape({rows, -1});
+    QVERIFY(gold["cases"].size() >= 10);
+    for (const auto& c : gold["cases"]) {
+        nlohmann::json settings = c["settings"];
+        settings["do_sample"] = true;
+        GenerationConfig config;
+        config.apply_json(settings, "warpers.json");
+        auto scores = logits.clone();
+        apply_warpers(scores, config);
+        const QString what = QString::fromStdString(c["settings"].dump());
+        for (int64_t r = 0; r < rows; ++r)
+            for (int64_t t = 0; t < logits.size(1); ++t) {
+                const auto& want = c["warped"][static_cast<size_t>(r)][static_cast<size_t>(t)];
+                const float got = scores[r][t].item<float>();
+                if (want.is_null()) {
+                    QVERIFY2(std::isinf(got) && got < 0, qPrintable(QString("%1 row %2: token %3 kept, HF filters it").arg(what).arg(r).arg(t)));
+                } else {
+                    const double w = want.get<double>();
+                    QVERIFY2(std::isfinite(got), qPrintable(QString("%1 row %2: token %3 filtered, HF keeps it").arg(what).arg(r).arg(t)));
+                    QVERIFY2(std::abs(got - w) <= 2e-7 * std::max(1.0, std::abs(w)), qPrintable(QString("%1 row %2 token %3: %4 vs %5").arg(what).arg(r).arg(t).arg(got).arg(w)));
+                }
+            }
+    }
+}
+
+// With do_sample the summary is drawn, not chosen: top_k 1 leaves only the argmax, so it is greedy's
+// summary; a seed gives the same samples every time and another seed others; num_return_sequences
+// returns that many different samples per input, next to each other.
+void TestGeneration::sampling_is_seeded() {
+    const std::string dir = shared_path("golden/t5/tiny-flan");
+    SUMLAB_REQUIRE_SHARED(dir + "/model.safetensors");
+    SUMLAB_REQUIRE_SENTENCEPIECE();
+    LoadedSystem s = load_system({dir});
+    const std::vector<std::string> sources = {"#Person1#: Where is the station?\n#Person2#: Two blocks north.",
+                                              "#Person1#: I would like a table for two.\n#Person2#: This way, please."};
+    GenerationConfig greedy = s.generation;
+    greedy.max_new_tokens = 20;
+    GenerationConfig sample = greedy;
+    sample.do_sample = true;
+    auto run = [&](const GenerationConfig& c) {
+        std::vector<TokenIds> ids;
+        for (const auto& g : generate_texts(*s.model.model, s.tokenizer, sources, c, 2, 512)) ids.push_back(g.token_ids);
+        return ids;
+    };
+    GenerationConfig top1 = sample;
+    top1.top_k = 1;
+    top1.temperature = 1.7;
+    QVERIFY2(run(top1) == run(greedy), "top_k 1 sampling is not greedy search");
+    sample.top_k = 0;  // the whole distribution: a random tiny model's is flat, so draws differ
+    sample.seed = 7;
+    const auto first = run(sample);
+    QVERIFY2(run(sample) == first, "the same seed drew different summaries");
+    sample.seed = 8;
+    QVERIFY2(run(sample) != first, "seeds 7 and 8 drew the same summaries");
+    QVERIFY2(first != run(greedy), "sampling gave greedy's summaries");
+    sample.num_return_sequences = 3;
+    const auto three = run(sample);
+    QCOMPARE(three.size(), size_t{6});
+    for (size_t input = 0; input < 2; ++input) {
+        const std::set<TokenIds> distinct(three.begin() + static_cast<long>(3 * input), three.begin() + static_cast<long>(3 * input + 3));
+        QVERIFY2(distinct.size() == 3, qPrintable(QString("input %1: %2 distinct of 3 samples").arg(input).arg(distinct.size())));
+    }
+}
+
+void TestGeneration::sampling_settings_that_cannot_work_are_refused() {
+    const std::string dir = shared_path("golden/t5/tiny-flan");
+    SUMLAB_REQUIRE_SHARED(dir + ".goldens/meta.json");
+    LoadedModel m = load_model(dir);
+    const auto meta = load_json(dir + ".goldens/meta.json");
+    Seq2SeqBatch batch;
+    batch.input_ids = long_tensor(meta["input_ids"]);
+    batch.attention_mask = long_tensor(meta["attention_mask"]);
+    GenerationConfig beams = m.generation;
+    beams.do_sample = true;
+    beams.num_beams = 2;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, generate(*m.model, batch, beams));
+    GenerationConfig several = m.generation;
+    several.num_return_sequences = 2;  // greedy search has one answer
+    QVERIFY_THROWS_EXCEPTION(ConfigError, generate(*m.model, batch, several));
 }
 
 QTEST_GUILESS_MAIN(TestGeneration)

@@ -90,6 +90,12 @@ void TestGenerationConfig::file_round_trip_keeps_every_setting() {
     g.length_penalty = 0.5;
     g.no_repeat_ngram_size = 2;
     g.repetition_penalty = 1.5;
+    g.do_sample = true;
+    g.temperature = 0.7;
+    g.top_k = 20;
+    g.top_p = 0.9;
+    g.typical_p = 0.95;
+    g.num_return_sequences = 3;
     g.eos_token_id = 7;
     const nlohmann::ordered_json file = generation_config_file(g);
     // Every row differs from its default here, so every row is written, and read back the same.
