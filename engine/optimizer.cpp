@@ -9,6 +9,16 @@
 
 namespace sumlab {
 
+TrainableParameters trainable_parameters_of(const torch::nn::Module& module) {
+    TrainableParameters t;
+    for (const auto& p : module.named_parameters())
+        if (p.value().requires_grad()) {
+            t.named.emplace_back(p.key(), p.value());
+            t.tensors.push_back(p.value());
+        }
+    return t;
+}
+
 bool decays(const std::string& name) {
     if (name.find("bias") != std::string::npos) return false;  // HF's substring rule (also relative_attention_bias)
     auto ends_with = [&](const std::string& suffix) {

@@ -6,6 +6,7 @@
 
 #include "engine/training_arguments.h"
 
+#include <torch/nn/module.h>
 #include <torch/types.h>
 
 #include <string>
@@ -19,6 +20,14 @@ struct OptimizerParam {
     bool decay = true;
     torch::Tensor exp_avg, exp_avg_sq;  // created on the first step
 };
+
+// What an optimizer updates: the parameters that require a gradient, by name (for AdamW and checkpoints)
+// and as a plain list (for gradient clipping).
+struct TrainableParameters {
+    std::vector<std::pair<std::string, torch::Tensor>> named;
+    std::vector<torch::Tensor> tensors;
+};
+TrainableParameters trainable_parameters_of(const torch::nn::Module& module);
 
 class AdamW {
 public:

@@ -386,14 +386,9 @@ std::optional<StepTiming> time_training_step(const T5Config& model_config, const
     init_t5_weights_like_hf(*model, static_cast<uint64_t>(args.seed));
     if (args.method == TrainingMethod::lora) apply_lora(*model, args.lora);
     model->train();
-    std::vector<std::pair<std::string, torch::Tensor>> trainable;
-    std::vector<torch::Tensor> tensors;
-    for (auto& p : model->named_parameters())
-        if (p.value().requires_grad()) {
-            trainable.emplace_back(p.key(), p.value());
-            tensors.push_back(p.value());
-        }
-    AdamW optimizer(trainable, args);
+    const TrainableParameters trainable = trainable_parameters_of(*model);
+    const std::vector<torch::Tensor>& tensors = trainable.tensors;
+    AdamW optimizer(trainable.named, args);
     const int64_t B = args.per_device_train_batch_size, S = args.max_source_length, T = args.max_target_length;
     auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(args.seed));
     auto input_ids = torch::randint(3, config.vocab_size, {B, S}, gen, torch::kLong);
