@@ -133,7 +133,11 @@ BenchResult measure_generation(BenchContext& context, int64_t rows, int64_t num_
     return result;
 }
 
-BenchResult measure_matmul(BenchContext& context) {
+// The large-GEMM peak in `dtype`: fp32 products go to OpenBLAS, bf16 ones to oneDNN (with the thread
+// policy each gets in SumLab's own work, use_threads_for).
+BenchResult measure_matmul(BenchContext& context, torch::ScalarType dtype) {
+    use_threads_for(dtype);
+    const bool bf16 = dtype == torch::kBFloat16;
     BenchResult result;
     nlohmann::ordered_json sizes = nlohmann::ordered_json::array();
     double best = 0;
@@ -141,9 +145,9 @@ BenchResult measure_matmul(BenchContext& context) {
     TimingStats best_stats;
     auto generator = at::detail::createCPUGenerator(context.source().seed);
     for (int64_t n : {1024, 1536, 2048}) {
-        const auto a = torch::randn({n, n}, generator, torch::TensorOptions().dtype(torch::kFloat32));
-        const auto b = torch::randn({n, n}, generator, torch::TensorOptions().dtype(torch::kFloat32));
-        auto c = torch::empty({n, n}, torch::TensorOptions().dtype(torch::kFloat32));
+        const auto a = torch::randn({n, n}, generator, torch::TensorOptions().dtype(torch::kFloat32)).to(dtype);
+        const auto b = torch::randn({n, n}, generator, torch::TensorOptions().dtype(torch::kFloat32)).to(dtype);
+        auto c = torch::empty({n, n}, torch::TensorOptions().dtype(dtype));
         const TimingStats t = time_repeated([&] { torch::mm_out(c, a, b); }, context.settings().repeats, context.settings().warmups);
         const double flop = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
         const double gflops = flop / t.median_s / 1e9;
@@ -155,7 +159,8 @@ BenchResult measure_matmul(BenchContext& context) {
         }
     }
     const double flop = 2.0 * std::pow(static_cast<double>(best_n), 3);
-    result.values.push_back({"matmul_gflops", best, "fp32 matmul peak (torch::mm " + std::to_string(best_n) + "x" +
+    result.values.push_back({bf16 ? "matmul_bf16_gflops" : "matmul_gflops", best,
+                             std::string(bf16 ? "bf16" : "fp32") + " matmul peak (torch::mm " + std::to_string(best_n) + "x" +
                                                         std::to_string(best_n) + ")",
                              "GFLOP/s", flop / best_stats.max_s / 1e9, flop / best_stats.min_s / 1e9});
     result.details = {{"sizes", sizes}};
@@ -424,7 +429,9 @@ std::vector<std::string> BenchRegistry::keys() const {
 BenchRegistry standard_bench_registry() {
     BenchRegistry r;
     r.add({"matmul", "fp32 torch::mm of 1024^2, 1536^2 and 2048^2 matrices; the best size's GFLOP/s", {"matmul_gflops"},
-           measure_matmul});
+           [](BenchContext& c) { return measure_matmul(c, torch::kFloat32); }});
+    r.add({"matmul_bf16", "the matmul measurement in bfloat16 (oneDNN's products)", {"matmul_bf16_gflops"},
+           [](BenchContext& c) { return measure_matmul(c, torch::kBFloat16); }});
     r.add({"greedy", "greedy search, batch 8 (sources 256..144 of 256 tokens), exactly 64 new tokens",
            {"greedy_b8_s", "greedy_b8_tokens_per_s"},
            [](BenchContext& c) { return measure_generation(c, 8, 1, "greedy_b8", "greedy, batch 8 x 64 new tokens"); }});
@@ -448,6 +455,12 @@ BenchRegistry standard_bench_registry() {
            {}});
     r.add({"train_lora", "one LoRA (r=32, q and v) optimizer step (the trainer's measurement)",
            {"train_lora_s", "train_lora_peak_rss_mb"},
+           {}});
+    r.add({"train_full_bf16", "the full fine-tuning step with --bf16 (bfloat16 autocast, fp32 weights and AdamW)",
+           {"train_full_bf16_s", "train_full_bf16_model_gflops", "train_full_bf16_peak_rss_mb"},
+           {}});
+    r.add({"train_lora_bf16", "the LoRA step with --bf16 (bfloat16 autocast, fp32 weights and AdamW)",
+           {"train_lora_bf16_s", "train_lora_bf16_peak_rss_mb"},
            {}});
     return r;
 }

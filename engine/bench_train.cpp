@@ -1,7 +1,9 @@
 #include "engine/bench_train.h"
 
 #include "engine/optimizer.h"
+#include "engine/system_info.h"
 #include "models/lora.h"
+#include "models/t5/autocast.h"
 #include "models/t5/t5_model.h"
 
 #include <torch/torch.h>
@@ -27,7 +29,7 @@ StepInputs make_inputs(const T5Config& config, uint64_t seed) {
     return in;
 }
 
-BenchResult measure_training(BenchContext& context, bool lora) {
+BenchResult measure_training(BenchContext& context, bool lora, bool bf16) {
     T5Config config = context.model_config();
     config.dropout_rate = 0.1;
     T5ForConditionalGeneration model(config);
@@ -48,31 +50,32 @@ BenchResult measure_training(BenchContext& context, bool lora) {
         apply_lora(*model, c);
     }
     model->train();
-    std::vector<std::pair<std::string, torch::Tensor>> trainable;
-    std::vector<torch::Tensor> tensors;
-    for (auto& p : model->named_parameters())
-        if (p.value().requires_grad()) {
-            trainable.emplace_back(p.key(), p.value());
-            tensors.push_back(p.value());
-        }
-    AdamW optimizer(trainable, args);
+    const TrainableParameters trainable = trainable_parameters_of(*model);
+    const std::vector<torch::Tensor>& tensors = trainable.tensors;
+    AdamW optimizer(trainable.named, args);
     StepInputs in = make_inputs(config, context.source().seed + 1);
+    use_threads_for(bf16 ? torch::kBFloat16 : torch::kFloat32);  // as the trainer: bf16 products run on oneDNN
     reset_peak_rss();
     const double rss_before = peak_rss_mb();
     auto step = [&] {
-        auto out = model->forward(in.input_ids, in.attention_mask, in.labels);
-        out.loss.backward();
+        torch::Tensor loss;
+        {
+            Autocast amp(in.input_ids.device(), bf16);  // as the trainer: forward and loss only
+            loss = model->forward(in.input_ids, in.attention_mask, in.labels).loss;
+        }
+        loss.backward();
         clip_grad_norm(tensors, 1.0);
         optimizer.step(1e-4);
         optimizer.zero_grad();
     };
     TimingStats t = time_repeated(step, context.settings().repeats, context.settings().warmups);
     const double peak = peak_rss_mb();  // before profiling, whose event lists take memory of their own
-    context.profile(lora ? "LoRA r=32 (q,v) training step" : "full fine-tuning step", step);
-    const std::string prefix = lora ? "train_lora" : "train_full";
+    context.profile(std::string(lora ? "LoRA r=32 (q,v) training step" : "full fine-tuning step") + (bf16 ? ", bf16" : ""), step);
+    const std::string prefix = std::string(lora ? "train_lora" : "train_full") + (bf16 ? "_bf16" : "");
     const double flops = t5_training_step_flops(config, kBatch, kSource, kTarget, lora);
     BenchResult r;
-    r.values.push_back({prefix + "_s", t.median_s, lora ? "LoRA r=32 (q,v) step, batch 8 x 256/64" : "full fine-tuning step, batch 8 x 256/64",
+    r.values.push_back({prefix + "_s", t.median_s,
+                        std::string(lora ? "LoRA r=32 (q,v) step" : "full fine-tuning step") + (bf16 ? " bf16" : "") + ", batch 8 x 256/64",
                         "s", t.min_s, t.max_s});
     r.values.push_back({prefix + "_model_gflops", flops / t.median_s / 1e9, prefix + " model arithmetic", "GFLOP/s", {}, {}});
     r.values.push_back({prefix + "_peak_rss_mb", peak, prefix + " peak resident memory", "MiB", {}, {}});
@@ -105,8 +108,10 @@ double t5_training_step_flops(const T5Config& c, int64_t batch, int64_t source_l
 }
 
 void provide_training_benchmarks(BenchRegistry& registry) {
-    registry.provide("train_full", [](BenchContext& c) { return measure_training(c, false); });
-    registry.provide("train_lora", [](BenchContext& c) { return measure_training(c, true); });
+    registry.provide("train_full", [](BenchContext& c) { return measure_training(c, false, false); });
+    registry.provide("train_lora", [](BenchContext& c) { return measure_training(c, true, false); });
+    registry.provide("train_full_bf16", [](BenchContext& c) { return measure_training(c, false, true); });
+    registry.provide("train_lora_bf16", [](BenchContext& c) { return measure_training(c, true, true); });
 }
 
 }  // namespace sumlab

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
+#include <limits>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <thread>
@@ -90,7 +91,38 @@ nlohmann::json to_json(const StepMetrics& m) {
 }
 
 nlohmann::json to_json(const EvalMetrics& m) {
-    return {{"step", m.step}, {"epoch", m.epoch}, {"eval_loss", m.eval_loss}, {"eval_tokens", m.eval_tokens}};
+    nlohmann::json j = {{"step", m.step}, {"epoch", m.epoch}, {"eval_loss", m.eval_loss}, {"eval_tokens", m.eval_tokens}};
+    if (m.has_rouge) {
+        j["eval_rouge1"] = m.eval_rouge1;
+        j["eval_rouge2"] = m.eval_rouge2;
+        j["eval_rougeL"] = m.eval_rougeL;
+        j["eval_rougeLsum"] = m.eval_rougeLsum;
+        j["eval_gen_len"] = m.eval_gen_len;
+        j["eval_generated"] = m.eval_generated;
+    }
+    return j;
+}
+
+nlohmann::json to_json(const EvalPredictions& p) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const EvalPrediction& e : p.examples) list.push_back({{"id", e.id}, {"prediction", e.prediction}, {"reference", e.reference}});
+    return {{"step", p.step}, {"epoch", p.epoch}, {"predictions", list}};
+}
+
+std::optional<EvalPredictions> eval_predictions_from_json(const nlohmann::json& j) {
+    auto is_text = [](const nlohmann::json& o, const char* key) { return o.contains(key) && o[key].is_string(); };
+    if (!j.is_object() || !j.contains("step") || !j["step"].is_number_integer() || !j.contains("predictions") || !j["predictions"].is_array())
+        return std::nullopt;
+    if (j["step"].is_number_unsigned() && j["step"].get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+    EvalPredictions p;
+    p.step = j["step"].get<int64_t>();
+    p.epoch = j.contains("epoch") && j["epoch"].is_number() ? j["epoch"].get<double>() : 0.0;
+    for (const auto& e : j["predictions"]) {
+        if (!e.is_object() || !is_text(e, "prediction")) return std::nullopt;
+        p.examples.push_back({is_text(e, "id") ? e["id"].get<std::string>() : std::string(), e["prediction"].get<std::string>(),
+                              is_text(e, "reference") ? e["reference"].get<std::string>() : std::string()});
+    }
+    return p;
 }
 
 void truncate_metrics(const std::string& path, int64_t step) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,9 +41,19 @@ private:
 };
 
 nlohmann::json to_json(const StepMetrics& m);
+// The evaluation line: eval_loss and eval_tokens, plus eval_rouge1/2/L/Lsum, eval_gen_len and eval_generated
+// when it generated (predict_with_generate).
 nlohmann::json to_json(const EvalMetrics& m);
+// An eval_predictions.jsonl line: {"step", "epoch", "predictions": [{"id", "prediction", "reference"}, ...]}.
+nlohmann::json to_json(const EvalPredictions& p);
+// Reads an eval_predictions.jsonl line; nullopt for one of another shape (a torn or edited line).
+std::optional<EvalPredictions> eval_predictions_from_json(const nlohmann::json& j);
 
-// Keeps only the metrics lines up to `step` (a resumed run logs the later steps again).
+// The run folder's file of kept generated summaries (appended like metrics.jsonl, cut back like it on resume).
+inline constexpr const char* kEvalPredictionsFile = "eval_predictions.jsonl";
+
+// Keeps only the metrics lines up to `step` (a resumed run logs the later steps again); the same for
+// eval_predictions.jsonl, whose lines also carry "step".
 void truncate_metrics(const std::string& path, int64_t step);
 
 void write_status(const std::string& run_dir, RunStatus status, int64_t step, const std::string& message = {});

@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstdlib>
 #include <dlfcn.h>
+#include <fstream>
 #include <malloc.h>
 #include <link.h>
 #include <string>
@@ -60,6 +61,25 @@ void use_threads_for(c10::ScalarType dtype) {
     const int torch_threads = one_dnn ? cores : 1;
     if (!g_threads_fixed && at::get_num_threads() != torch_threads) at::set_num_threads(torch_threads);
     if (!g_blas_threads_fixed) set_blas_threads(one_dnn ? 1 : cores);
+}
+
+bool cpu_has_bf16_units() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        // x86 lists "flags : ...", Arm "Features : ..."; the first processor's line speaks for all.
+        if (line.rfind("flags", 0) != 0 && line.rfind("Features", 0) != 0) continue;
+        const std::string padded = " " + line + " ";
+        for (const char* flag : {" avx512_bf16 ", " amx_bf16 ", " bf16 "})
+            if (padded.find(flag) != std::string::npos) return true;
+        return false;
+    }
+    return false;
+}
+
+std::string bf16_speed_warning() {
+    if (cpu_has_bf16_units()) return {};
+    return "this CPU has no bfloat16 units (avx512_bf16, amx_bf16): bf16 is emulated here and runs slower than fp32";
 }
 
 void fix_threads(int threads) {

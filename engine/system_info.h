@@ -21,6 +21,11 @@ void configure_default_threads();
 // OpenBLAS 1). Never both pools at full size. Does nothing once the user fixed the threads (OMP_NUM_THREADS,
 // SUMLAB_TORCH_THREADS, or fix_threads()); OpenBLAS's likewise once OPENBLAS_NUM_THREADS or OMP_NUM_THREADS is set.
 void use_threads_for(c10::ScalarType dtype);
+// Whether the CPU has bfloat16 arithmetic units (x86 avx512_bf16 or amx_bf16, Arm bf16), read from the
+// kernel's feature flags in /proc/cpuinfo. Without them bf16 products are emulated and slower than fp32.
+bool cpu_has_bf16_units();
+// The sentence to show a user who asked for bf16 on this CPU, or "" where bf16 is fast.
+std::string bf16_speed_warning();
 // Sets LibTorch's and OpenBLAS's threads to `threads` each and keeps them there (bench --threads).
 void fix_threads(int threads);
 

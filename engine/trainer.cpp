@@ -10,17 +10,20 @@
 #include "engine/run_folder.h"
 #include "engine/system_info.h"
 #include "engine/tokenizer.h"
+#include "engine/trainer_eval.h"
 #include "models/checkpoint.h"
 #include "models/errors.h"
 #include "models/file_util.h"
 #include "models/lora.h"
 #include "models/safetensors.h"
+#include "models/t5/autocast.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <dirent.h>
 #include <limits>
 #include <memory>
@@ -34,6 +37,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kMaxConsecutiveBadSteps = 3;
 constexpr std::chrono::seconds kCheckpointWait{1800};  // how long other ranks wait for rank 0's checkpoint write
+constexpr size_t kKeptPredictions = 5;                  // generated summaries per evaluation kept in eval_predictions.jsonl
 
 // A JSON whole number that fits int64_t (get<int64_t>() of 1e300 is undefined behaviour).
 bool is_int64(const nlohmann::json& v) {
@@ -47,6 +51,7 @@ struct TokenizedExample {
 
 struct TrainingData {
     std::vector<TokenizedExample> train, validation;
+    std::vector<EvalGenerationExample> generation;  // predict_with_generate: the first eval_generate_limit validation examples
     std::vector<std::string> files;  // the data files read (for run.json's hashes)
     std::vector<std::string> notes;  // how the loader read them, for the user
 };
@@ -82,6 +87,11 @@ TrainingData prepare_data(const TrainerSetup& setup, const T5Tokenizer& tokenize
         if (!validation) throw DataError(setup.data, 0, "eval_strategy needs a validation split (validation.csv or dialogsum.dev.jsonl)");
         data.validation = tokenize(*validation);
         data.files.push_back(validation->path);
+        const size_t limit = args.eval_generate_limit > 0 ? static_cast<size_t>(args.eval_generate_limit) : validation->examples.size();
+        for (size_t i = 0; args.predict_with_generate && i < std::min(limit, validation->examples.size()); ++i) {
+            const DialogSumExample& ex = validation->examples[i];
+            data.generation.push_back({ex.id, prompt.render(ex.dialogue), ex.references});
+        }
     }
     return data;
 }
@@ -136,7 +146,7 @@ Seq2SeqBatch collate(const std::vector<TokenizedExample>& examples, const std::v
 // Token-weighted mean loss over a split, in eval mode. In a data-parallel run each rank scores every
 // world_size-th example and the sums meet in one allreduce.
 EvalMetrics evaluate(T5ForConditionalGenerationImpl& model, const std::vector<TokenizedExample>& examples, int64_t batch_size,
-                     int64_t pad, torch::Device device, DistributedContext* dist) {
+                     int64_t pad, torch::Device device, DistributedContext* dist, bool bf16, double label_smoothing) {
     torch::NoGradGuard no_grad;
     model.eval();
     double sum = 0.0;
@@ -148,7 +158,8 @@ EvalMetrics evaluate(T5ForConditionalGenerationImpl& model, const std::vector<To
         std::vector<size_t> part(idx.begin() + static_cast<std::ptrdiff_t>(start),
                                  idx.begin() + static_cast<std::ptrdiff_t>(std::min(idx.size(), start + static_cast<size_t>(batch_size))));
         auto batch = collate(examples, part, pad, device);
-        auto out = model.forward(batch.input_ids, batch.attention_mask, batch.labels);
+        Autocast amp(device, bf16);  // HF's prediction_step runs under the same autocast as training
+        auto out = batch_loss(model, batch, label_smoothing);
         sum += out.loss_sum.item<double>();
         tokens += out.label_tokens;
     }
@@ -189,7 +200,8 @@ struct AccumulatedLoss {
 // one batch of 8. Across ranks the divisor is the label tokens of the global batch and gradients
 // are summed (HF's average_tokens_across_devices), so 2 ranks x 4 equals one process with 8.
 AccumulatedLoss accumulate_gradients(T5ForConditionalGenerationImpl& model, const std::vector<Seq2SeqBatch>& batches,
-                                     DistributedContext* dist, const std::vector<torch::Tensor>& trainable) {
+                                     DistributedContext* dist, const std::vector<torch::Tensor>& trainable, bool bf16,
+                                     double label_smoothing) {
     int64_t label_tokens = 0;
     AccumulatedLoss r;
     for (const auto& b : batches) {
@@ -202,8 +214,12 @@ AccumulatedLoss accumulate_gradients(T5ForConditionalGenerationImpl& model, cons
         r.all_tokens = static_cast<int64_t>(global[1]);
     }
     for (const auto& b : batches) {
-        auto out = model.forward(b.input_ids, b.attention_mask, b.labels);
-        auto loss = out.loss_sum / static_cast<double>(std::max<int64_t>(label_tokens, 1));
+        torch::Tensor loss;
+        {
+            Autocast amp(b.input_ids.device(), bf16);  // forward and loss only; backward outside, as HF's training_step
+            auto out = batch_loss(model, b, label_smoothing);
+            loss = out.loss_sum / static_cast<double>(std::max<int64_t>(label_tokens, 1));
+        }
         loss.backward();
         r.loss += loss.item<double>();
     }
@@ -221,6 +237,8 @@ struct Session {
     TrainerState& state;
     int64_t max_steps;
     int world_size;
+    const std::vector<nlohmann::json>* log_history = nullptr;  // HF TrainerState.log_history for trainer_state.json
+    double epoch = 0.0;                                        // fractional, HF TrainerState.epoch
 };
 
 // What a kill can leave in a run folder: folders being deleted (<name>.deleting, discard_tree),
@@ -263,6 +281,8 @@ std::string save_checkpoint(const Session& s) {
     auto rng = at::detail::getDefaultCPUGenerator().get_state();
     save_safetensors(join_path(tmp, "rng_state.safetensors"), {{"cpu", rng}});
     nlohmann::json ts = s.state.to_json();
+    ts["epoch"] = s.epoch;
+    ts["log_history"] = s.log_history ? nlohmann::json(*s.log_history) : nlohmann::json::array();
     ts["max_steps"] = s.max_steps;
     ts["optimizer_step"] = s.optimizer.step_count();
     // The batch layout the data position refers to: a resume with another layout recomputes it.
@@ -271,21 +291,16 @@ std::string save_checkpoint(const Session& s) {
     write_atomically(join_path(tmp, "trainer_state.json"), ts.dump(2) + "\n");
     discard_tree(final_path);
     if (::rename(tmp.c_str(), final_path.c_str()) != 0) throw FileError(final_path, "cannot move the checkpoint into place");
-    // Keep the newest save_total_limit checkpoints.
-    if (s.setup.args.save_total_limit > 0) {
-        auto all = list_checkpoints(run);
-        while (static_cast<int64_t>(all.size()) > s.setup.args.save_total_limit) {
-            discard_tree(all.front().second);
-            all.erase(all.begin());
-        }
-    }
+    // Keep the newest save_total_limit checkpoints, and the best one (HF's _rotate_checkpoints).
+    std::vector<std::string> all;
+    for (const auto& checkpoint : list_checkpoints(run)) all.push_back(checkpoint.second);
+    for (const std::string& doomed : checkpoints_to_delete(all, s.state.best_model_checkpoint, s.setup.args.save_total_limit))
+        discard_tree(doomed);
     return final_path;
 }
 
-// Returns trainer_state.json, whose batch layout the caller checks.
-SavedTrainerState load_checkpoint(const std::string& dir, const Session& s) {
-    const SavedTrainerState saved = read_trainer_state(dir);
-    s.state = saved.state;
+// The model's (or adapter's) weights of checkpoint `dir`, copied into the model in place.
+void load_checkpoint_weights(const std::string& dir, const Session& s) {
     if (s.setup.args.method == TrainingMethod::lora) {
         // Copy into the adapter tensors AdamW already holds (re-attaching would make new ones).
         SafetensorsFile adapter(join_path(dir, "adapter_model.safetensors"));
@@ -304,6 +319,18 @@ SavedTrainerState load_checkpoint(const std::string& dir, const Session& s) {
         for (const auto& e : weights.entries()) state.emplace_back(e.name, weights.load(e.name));
         load_state(*s.loaded.model, state, weights.path());
     }
+}
+
+// Returns trainer_state.json, whose batch layout the caller checks.
+SavedTrainerState load_checkpoint(const std::string& dir, const Session& s) {
+    const SavedTrainerState saved = read_trainer_state(dir);
+    s.state = saved.state;
+    // The best checkpoint lives in this run folder, wherever the folder has moved since.
+    if (!s.state.best_model_checkpoint.empty()) {
+        const std::string& best = s.state.best_model_checkpoint;
+        s.state.best_model_checkpoint = join_path(s.setup.output_dir, best.substr(best.rfind('/') == std::string::npos ? 0 : best.rfind('/') + 1));
+    }
+    load_checkpoint_weights(dir, s);
     std::string opt_path = join_path(dir, "optimizer.safetensors");
     NamedTensors opt;
     if (is_file(opt_path)) {
@@ -325,8 +352,8 @@ std::string resolve_resume(const TrainerSetup& setup) {
     return all.back().second;
 }
 
-void write_run_json(const TrainerSetup& setup, const TrainingData& data, int64_t max_steps, const std::string& resumed_from,
-                    const DistributedContext* dist) {
+nlohmann::json write_run_json(const TrainerSetup& setup, const TrainingData& data, int64_t max_steps, const std::string& resumed_from,
+                              const DistributedContext* dist, const TrainerState& state) {
     nlohmann::json j;
     j["sumlab_version"] = SUMLAB_VERSION;
     j["runtime"] = runtime_versions();
@@ -345,7 +372,34 @@ void write_run_json(const TrainerSetup& setup, const TrainingData& data, int64_t
         j["distributed"] = {{"world_size", dist->world_size()}, {"backend", "gloo"}, {"launcher", dist->env().source},
                             {"global_batch_size", setup.args.per_device_train_batch_size * setup.args.gradient_accumulation_steps * dist->world_size()}};
     j["started_at"] = static_cast<int64_t>(std::time(nullptr));
+    if (!state.best_model_checkpoint.empty()) {
+        j["best_model_checkpoint"] = state.best_model_checkpoint;
+        j["best_metric"] = state.best_metric ? nlohmann::json(*state.best_metric) : nlohmann::json(nullptr);
+    }
     write_atomically(join_path(setup.output_dir, "run.json"), j.dump(2) + "\n");
+    return j;
+}
+
+// run.json again with the new best checkpoint (HF keeps it in TrainerState only; the Runs page reads it here).
+void record_best(nlohmann::json& run_json, const TrainerState& state, const std::string& output_dir) {
+    run_json["best_model_checkpoint"] = state.best_model_checkpoint;
+    run_json["best_metric"] = state.best_metric ? nlohmann::json(*state.best_metric) : nlohmann::json(nullptr);
+    write_atomically(join_path(output_dir, "run.json"), run_json.dump(2) + "\n");
+}
+
+// load_best_model_at_end (HF's _load_best_model): the best checkpoint's weights into the model, so final/ is
+// that checkpoint; a best checkpoint that has gone (deleted by hand) leaves the last weights, with a word.
+void load_best_model(const Session& s, const TrainerCallbacks& callbacks) {
+    const std::string& best = s.state.best_model_checkpoint;
+    if (!s.setup.args.load_best_model_at_end || best.empty()) return;
+    char value[64] = "";
+    if (s.state.best_metric) std::snprintf(value, sizeof value, "%.6g", *s.state.best_metric);
+    if (!is_file(join_path(best, "trainer_state.json"))) {
+        if (callbacks.on_message) callbacks.on_message("could not find the best model at " + best + "; final/ holds the last weights");
+        return;
+    }
+    load_checkpoint_weights(best, s);
+    if (callbacks.on_message) callbacks.on_message("loading the best model from " + best + " (" + s.setup.args.best_metric_key() + " " + value + ")");
 }
 
 // Every rank continues from rank 0's state: its weights (fresh or resumed), and when resuming its
@@ -427,14 +481,11 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
         if (setup_.init_adapter.empty()) apply_lora(*loaded.model, args.lora);
         else setup_.args.lora = load_adapter(*loaded.model, setup_.init_adapter);  // the adapter's own r, alpha, targets
     }
-    std::vector<std::pair<std::string, torch::Tensor>> trainable;
-    std::vector<torch::Tensor> trainable_tensors;
-    for (const auto& p : loaded.model->named_parameters())
-        if (p.value().requires_grad()) {
-            trainable.emplace_back(p.key(), p.value());
-            trainable_tensors.push_back(p.value());
-        }
-    AdamW optimizer(trainable, args);
+    // bf16 products run on oneDNN, on LibTorch's OpenMP threads; fp32 keeps the start-up policy (OpenBLAS's).
+    if (args.bf16) use_threads_for(torch::kBFloat16);
+    const TrainableParameters trainable = trainable_parameters_of(*loaded.model);
+    const std::vector<torch::Tensor>& trainable_tensors = trainable.tensors;
+    AdamW optimizer(trainable.named, args);
 
     // 3. Schedule: optimizer steps per epoch and in all, as HF counts them (per rank: its shard).
     const int world_size = dist ? dist->world_size() : 1;
@@ -445,7 +496,8 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
     const int64_t warmup = args.warmup_steps > 0 ? args.warmup_steps : static_cast<int64_t>(std::ceil(args.warmup_ratio * static_cast<double>(max_steps)));
 
     TrainerState state;
-    Session session{setup_, loaded, optimizer, state, max_steps, world_size};
+    std::vector<nlohmann::json> log_history;  // the metrics lines so far, HF's TrainerState.log_history
+    Session session{setup_, loaded, optimizer, state, max_steps, world_size, &log_history};
     std::string resume = is_main ? resolve_resume(setup_) : std::string();
     if (!resume.empty()) {
         const SavedTrainerState saved = load_checkpoint(resume, session);
@@ -460,26 +512,39 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
                                       std::to_string(world_size) + ": data position recomputed from step " + std::to_string(state.global_step));
         }
         truncate_metrics(join_path(setup_.output_dir, "metrics.jsonl"), state.global_step);
+        truncate_metrics(join_path(setup_.output_dir, kEvalPredictionsFile), state.global_step);
+        log_history = saved.log_history;
     } else if (is_main) {
         // Starting over (no checkpoint to resume, e.g. killed before the first one): the lines a
         // killed attempt logged would otherwise precede this run's steps 1, 2, ...
         truncate_metrics(join_path(setup_.output_dir, "metrics.jsonl"), 0);
+        truncate_metrics(join_path(setup_.output_dir, kEvalPredictionsFile), 0);
     }
     if (dist) sync_from_main(*dist, session, !setup_.resume_from.empty());
-    if (is_main) write_run_json(setup_, data, max_steps, resume, dist);
-    std::unique_ptr<MetricsWriter> metrics;
+    nlohmann::json run_json;
+    if (is_main) run_json = write_run_json(setup_, data, max_steps, resume, dist, state);
+    std::unique_ptr<MetricsWriter> metrics, predictions;
     if (is_main) metrics = std::make_unique<MetricsWriter>(join_path(setup_.output_dir, "metrics.jsonl"));
+    if (is_main && args.predict_with_generate) predictions = std::make_unique<MetricsWriter>(join_path(setup_.output_dir, kEvalPredictionsFile));
     auto append_metrics = [&](const nlohmann::json& line) {
         if (metrics) metrics->append(line);
+        if (line.contains("loss") || line.contains("eval_loss")) log_history.push_back(line);
     };
+    const GenerationConfig eval_generation = eval_generation_config(loaded.generation, args);
     notify(RunStatus::running, state.global_step);
 
     TrainResult result;
     loaded.model->train();
     auto batches_of_epoch = [&](int64_t epoch) { return dist ? rank_epoch_batches(data, args, epoch, *dist) : epoch_batches(data, args, epoch); };
     std::vector<std::vector<size_t>> batches = batches_of_epoch(state.epoch);
+    std::optional<EvalMetrics> step_eval;  // the evaluation of the current step, whose metrics a save judges
+    bool stop_early = false;
     auto save = [&]() {
+        const std::string checkpoint = join_path(setup_.output_dir, "checkpoint-" + std::to_string(state.global_step));
+        const bool is_new_best = step_eval && update_best(state, *step_eval, args, checkpoint);
+        session.epoch = static_cast<double>(state.epoch) + static_cast<double>(state.epoch_step) / static_cast<double>(steps_per_epoch);
         if (is_main) {
+            if (is_new_best) record_best(run_json, state, setup_.output_dir);
             result.last_checkpoint = save_checkpoint(session);
             if (callbacks_.on_save) callbacks_.on_save(result.last_checkpoint, state.global_step);
         }
@@ -487,15 +552,26 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
         if (dist) dist->wait_for_main("checkpoint-" + std::to_string(state.global_step), std::max(std::chrono::seconds(args.ddp_timeout), kCheckpointWait));
     };
     auto run_eval = [&]() {
-        EvalMetrics m = evaluate(*loaded.model, data.validation, args.per_device_eval_batch_size, pad, device, dist);
+        EvalMetrics m = evaluate(*loaded.model, data.validation, args.per_device_eval_batch_size, pad, device, dist, args.bf16,
+                                 args.label_smoothing_factor);
         m.step = state.global_step;
         m.epoch = static_cast<double>(state.epoch) + static_cast<double>(state.epoch_step) / static_cast<double>(steps_per_epoch);
+        if (args.predict_with_generate && !data.generation.empty()) {
+            // Seq2SeqTrainer's predict_with_generate: summaries of the same first examples each time, scored with ROUGE.
+            const GenerationEval generated = generate_and_score(*loaded.model, tokenizer, data.generation, eval_generation,
+                                                                args.per_device_eval_batch_size, args.max_source_length, kKeptPredictions, dist);
+            set_rouge(m, generated);
+            if (predictions) predictions->append(to_json(EvalPredictions{m.step, m.epoch, generated.kept}));
+        }
         append_metrics(to_json(m));
         if (callbacks_.on_evaluate) callbacks_.on_evaluate(m);
+        step_eval = m;
+        stop_early = early_stopping_should_stop(state, m, args);  // before the save judges the best, as HF's callback
     };
 
-    while (state.global_step < max_steps) {
+    while (state.global_step < max_steps && !stop_early) {
         global_step_ = state.global_step;
+        step_eval.reset();
         // Stop and pause are honoured between steps; a stop always leaves a checkpoint. Ranks agree
         // on a stop (any rank's signal stops all at the same step); pause is single-process only.
         if (!dist && control_ && control_->pause.load()) {
@@ -518,7 +594,7 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
         const int64_t last = std::min<int64_t>(first + args.gradient_accumulation_steps, batches_per_epoch);
         std::vector<Seq2SeqBatch> micro;
         for (int64_t b = first; b < last; ++b) micro.push_back(collate(data.train, batches[static_cast<size_t>(b)], pad, device));
-        const AccumulatedLoss step = accumulate_gradients(*loaded.model, micro, dist, trainable_tensors);
+        const AccumulatedLoss step = accumulate_gradients(*loaded.model, micro, dist, trainable_tensors, args.bf16, args.label_smoothing_factor);
         if (callbacks_.after_backward) callbacks_.after_backward(*loaded.model, state.global_step);
         const double step_loss = step.loss;
         const int64_t step_all_tokens = step.all_tokens;
@@ -581,10 +657,14 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
 
     result.global_step = state.global_step;
     result.final_loss = state.last_loss;
+    result.best_model_checkpoint = state.best_model_checkpoint;
+    result.best_metric = state.best_metric;
     if (result.status == RunStatus::stopped) return result;
     result.status = RunStatus::finished;
+    if (stop_early) result.message = early_stopping_message(state, args);
     if (!is_main) return result;
-    // 7. The final model or adapter, as Hugging Face files.
+    // 7. The final model or adapter (the best checkpoint's with load_best_model_at_end), as Hugging Face files.
+    load_best_model(session, callbacks_);
     std::string final_dir = join_path(setup_.output_dir, "final");
     std::string tmp = final_dir + ".tmp";
     remove_tree(tmp);
@@ -601,7 +681,7 @@ TrainResult Trainer::run_pipeline(DistributedContext* dist) {
     if (::rename(tmp.c_str(), final_dir.c_str()) != 0) throw FileError(final_dir, "cannot move the final model into place");
     result.final_dir = final_dir;
     result.status = RunStatus::finished;
-    notify(RunStatus::finished, state.global_step);
+    notify(RunStatus::finished, state.global_step, result.message);
     return result;
 }
 
@@ -629,6 +709,17 @@ void read_metrics_line(const nlohmann::json& j, RunInfo& info) {
         m.epoch = j.value("epoch", 0.0);
         m.eval_loss = j.value("eval_loss", 0.0);
         m.eval_tokens = *tokens;
+        if (j.contains("eval_rouge1")) {
+            const auto generated = count_field(j, "eval_generated");
+            if (!generated) return;
+            m.has_rouge = true;
+            m.eval_rouge1 = j.value("eval_rouge1", 0.0);
+            m.eval_rouge2 = j.value("eval_rouge2", 0.0);
+            m.eval_rougeL = j.value("eval_rougeL", 0.0);
+            m.eval_rougeLsum = j.value("eval_rougeLsum", 0.0);
+            m.eval_gen_len = j.value("eval_gen_len", 0.0);
+            m.eval_generated = *generated;
+        }
         info.evals.push_back(m);
     } else if (j.contains("loss")) {
         StepMetrics m;
@@ -653,7 +744,11 @@ void read_metrics_line(const nlohmann::json& j, RunInfo& info) {
 nlohmann::json TrainerState::to_json() const {
     return {{"global_step", global_step}, {"epoch_index", epoch}, {"epoch_step", epoch_step}, {"tokens_seen", tokens_seen},
             {"log_loss_sum", log_loss_sum}, {"log_steps", log_steps}, {"log_tokens", log_tokens}, {"log_seconds", log_seconds},
-            {"elapsed_s", elapsed_s}, {"bad_steps_in_a_row", bad_steps_in_a_row}, {"last_loss", last_loss}};
+            {"elapsed_s", elapsed_s}, {"bad_steps_in_a_row", bad_steps_in_a_row}, {"last_loss", last_loss},
+            // HF TrainerState's keys: null until a best is known.
+            {"best_metric", best_metric ? nlohmann::json(*best_metric) : nlohmann::json(nullptr)},
+            {"best_model_checkpoint", best_model_checkpoint.empty() ? nlohmann::json(nullptr) : nlohmann::json(best_model_checkpoint)},
+            {"early_stopping_patience_counter", early_stopping_patience_counter}};
 }
 
 TrainerState TrainerState::from_json(const nlohmann::json& j, const std::string& path) {
@@ -681,6 +776,13 @@ TrainerState TrainerState::from_json(const nlohmann::json& j, const std::string&
     s.bad_steps_in_a_row = count("bad_steps_in_a_row");
     s.last_loss = number("last_loss");
     if (s.global_step < 0 || s.epoch < 0 || s.epoch_step < 0) throw FileError(path, "negative step counts");
+    // Keys of later versions: absent (older checkpoints) or null mean none.
+    if (j.contains("best_metric") && !j["best_metric"].is_null()) s.best_metric = number("best_metric");
+    if (j.contains("best_model_checkpoint") && !j["best_model_checkpoint"].is_null()) {
+        if (!j["best_model_checkpoint"].is_string()) throw FileError(path, "not a SumLab trainer state: \"best_model_checkpoint\" is not a path");
+        s.best_model_checkpoint = j["best_model_checkpoint"].get<std::string>();
+    }
+    if (j.contains("early_stopping_patience_counter")) s.early_stopping_patience_counter = count("early_stopping_patience_counter");
     return s;
 }
 
@@ -707,6 +809,9 @@ SavedTrainerState read_trainer_state(const std::string& checkpoint_dir) {
     saved.optimizer_step = optional_count("optimizer_step", 0, kMax).value_or(saved.state.global_step);
     saved.world_size = static_cast<int>(optional_count("world_size", 1, std::numeric_limits<int>::max()).value_or(1));
     saved.global_batch_size = optional_count("global_batch_size", 1, kMax);
+    if (j.contains("log_history") && j["log_history"].is_array())
+        for (const auto& line : j["log_history"])
+            if (line.is_object()) saved.log_history.push_back(line);
     return saved;
 }
 
@@ -738,6 +843,24 @@ RunInfo read_run(const std::string& dir) {
                 continue;
             }
         }
+    }
+    const std::string predictions = join_path(dir, kEvalPredictionsFile);
+    if (is_file(predictions)) {
+        const std::string text = read_file(predictions);
+        size_t pos = 0;
+        while (pos < text.size()) {
+            const size_t end = text.find('\n', pos);
+            if (end == std::string::npos) break;  // a line still being written
+            try {
+                if (auto p = eval_predictions_from_json(nlohmann::json::parse(text.substr(pos, end - pos)))) info.predictions.push_back(*p);
+            } catch (const nlohmann::json::exception&) {
+            }
+            pos = end + 1;
+        }
+    }
+    if (info.config.is_object() && info.config.contains("best_model_checkpoint") && info.config["best_model_checkpoint"].is_string()) {
+        info.best_model_checkpoint = info.config["best_model_checkpoint"].get<std::string>();
+        if (info.config.contains("best_metric") && info.config["best_metric"].is_number()) info.best_metric = info.config["best_metric"].get<double>();
     }
     auto checkpoints = list_checkpoints(dir);
     if (!checkpoints.empty()) info.last_checkpoint = checkpoints.back().second;

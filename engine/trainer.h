@@ -3,6 +3,7 @@
 // arrive through TrainerControl's atomics, checked between steps. A run lives in a folder:
 //   run.json        the full configuration, seed, data hashes, model path, versions
 //   metrics.jsonl   one flushed JSON line per logging step / evaluation (append-only)
+//   eval_predictions.jsonl  with predict_with_generate: per evaluation, the first generated summaries (append-only)
 //   checkpoint-N/   model or adapter (HF files), optimizer, scheduler, RNG and data position, trainer_state.json
 //   final/          the trained model (config.json + model.safetensors) or adapter (PEFT files)
 // Data-parallel runs (setup.distributed.world_size > 1) train the same pipeline on every rank, each
@@ -19,6 +20,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sumlab {
 
@@ -39,8 +41,24 @@ struct StepMetrics {
 struct EvalMetrics {
     int64_t step = 0;
     double epoch = 0.0;
-    double eval_loss = 0.0;
+    double eval_loss = 0.0;       // with label_smoothing_factor, the smoothed loss (as Seq2SeqTrainer's)
     int64_t eval_tokens = 0;
+    // predict_with_generate: ROUGE F-measure means (fractions, stemmer on, as `sumlab-cli rouge`) of the
+    // summaries generated for the first eval_generate_limit validation examples.
+    bool has_rouge = false;
+    double eval_rouge1 = 0.0, eval_rouge2 = 0.0, eval_rougeL = 0.0, eval_rougeLsum = 0.0;
+    double eval_gen_len = 0.0;    // mean generated tokens, </s> counted (the HF summarization notebook's gen_len)
+    int64_t eval_generated = 0;   // examples generated
+};
+
+// One evaluation's kept summaries (eval_predictions.jsonl): the first few generated examples.
+struct EvalPrediction {
+    std::string id, prediction, reference;
+};
+struct EvalPredictions {
+    int64_t step = 0;
+    double epoch = 0.0;
+    std::vector<EvalPrediction> examples;
 };
 
 enum class RunStatus { running, paused, stopped, finished, failed };
@@ -70,6 +88,9 @@ struct TrainResult {
     double final_loss = 0.0;
     std::string final_dir;          // final/ (empty when stopped early)
     std::string last_checkpoint;    // newest checkpoint-N/
+    std::string message;            // why a finished run ended before max_steps (early stopping), else empty
+    std::string best_model_checkpoint;  // HF TrainerState.best_model_checkpoint (empty: none tracked)
+    std::optional<double> best_metric;
 };
 
 struct TrainerSetup {
@@ -110,6 +131,11 @@ struct TrainerState {
     double elapsed_s = 0.0;
     int64_t bad_steps_in_a_row = 0;
     double last_loss = 0.0;
+    // HF TrainerState's best_metric / best_model_checkpoint (the checkpoint folder's path), and the
+    // EarlyStoppingCallback's counter (kept here so a resumed run stops where an uninterrupted one would).
+    std::optional<double> best_metric;
+    std::string best_model_checkpoint;
+    int64_t early_stopping_patience_counter = 0;
 
     nlohmann::json to_json() const;
     // Throws FileError naming `path` when a key is missing, of the wrong type, or a step count negative.
@@ -122,6 +148,7 @@ struct SavedTrainerState {
     int64_t optimizer_step = 0;                // AdamW steps taken (absent in older checkpoints: global_step)
     int world_size = 1;                        // processes that trained it (absent: 1)
     std::optional<int64_t> global_batch_size;  // examples per optimizer step over all ranks, when recorded
+    std::vector<nlohmann::json> log_history;   // HF's log_history: the metrics lines up to the checkpoint (absent: none)
 };
 // Reads checkpoint_dir/trainer_state.json; throws FileError naming the file on anything it cannot use.
 SavedTrainerState read_trainer_state(const std::string& checkpoint_dir);
@@ -135,7 +162,10 @@ struct RunInfo {
     std::vector<EvalMetrics> evals;
     RunStatus status = RunStatus::stopped;
     std::string last_checkpoint;
-    std::string error;                     // last error line when failed
+    std::string error;                     // last error line when failed; for a finished run, why it ended early
+    std::string best_model_checkpoint;     // run.json's (HF's TrainerState), empty when none
+    std::optional<double> best_metric;
+    std::vector<EvalPredictions> predictions;  // eval_predictions.jsonl
 };
 RunInfo read_run(const std::string& dir);
 

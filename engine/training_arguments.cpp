@@ -51,6 +51,96 @@ SettingSpec real(std::string key, std::string help, double min, double max, doub
     return s;
 }
 
+SettingSpec boolean(std::string key, std::string help, bool TrainingArguments::*field) {
+    SettingSpec s = integer(key, help, 0, 0, nullptr);
+    s.kind = Kind::boolean;
+    s.get = [field](const TrainingArguments& a) { return json(a.*field); };
+    s.set = [field](TrainingArguments& a, const json& v) { a.*field = v.get<bool>(); };
+    return s;
+}
+
+// An integer whose null means HF's None ("the model's own value").
+SettingSpec optional_integer(std::string key, std::string help, double min, double max, std::optional<int64_t> TrainingArguments::*field) {
+    SettingSpec s = integer(key, help, min, max, nullptr);
+    s.is_nullable = true;
+    s.get = [field](const TrainingArguments& a) { return a.*field ? json(*(a.*field)) : json(nullptr); };
+    s.set = [field](TrainingArguments& a, const json& v) {
+        if (v.is_null()) (a.*field).reset();
+        else a.*field = v.get<int64_t>();
+    };
+    return s;
+}
+
+// The metrics an evaluation writes, with and without HF's "eval_" prefix (metric_for_best_model's choices).
+const std::vector<std::string>& metric_names() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> n;
+        for (const char* m : {"loss", "rouge1", "rouge2", "rougeL", "rougeLsum", "gen_len"}) {
+            n.push_back(m);
+            n.push_back(std::string("eval_") + m);
+        }
+        return n;
+    }();
+    return names;
+}
+
+// The rows of evaluation with generation, the best checkpoint and early stopping (Seq2SeqTrainingArguments,
+// TrainingArguments, EarlyStoppingCallback).
+void add_evaluation_rows(std::vector<SettingSpec>& t) {
+    t.push_back(boolean("predict_with_generate",
+                        "At each evaluation, also generate summaries of the first eval_generate_limit validation examples and "
+                        "score them with ROUGE (eval_rouge1, eval_rouge2, eval_rougeL, eval_rougeLsum; stemmer on)",
+                        &TrainingArguments::predict_with_generate));
+    t.push_back(optional_integer("generation_max_length",
+                                 "max_length of those summaries, the start token counted (not set: the model's generation config)", 2,
+                                 1 << 20, &TrainingArguments::generation_max_length));
+    t.push_back(optional_integer("generation_num_beams", "Beams for those summaries (not set: the model's generation config)", 1, 1024,
+                                 &TrainingArguments::generation_num_beams));
+    t.push_back(integer("eval_generate_limit",
+                        "Validation examples generated at each evaluation, always the first ones (0 = all; generating is slow on a CPU)",
+                        0, 1e12, &TrainingArguments::eval_generate_limit));
+    t.back().origin.clear();  // SumLab's own
+    t.push_back(boolean("load_best_model_at_end",
+                        "Track the best checkpoint by metric_for_best_model, never delete it, and make final/ the best checkpoint's "
+                        "weights (save_strategy must equal eval_strategy)",
+                        &TrainingArguments::load_best_model_at_end));
+    {
+        SettingSpec s;
+        s.key = "metric_for_best_model";
+        s.flag = "--metric-for-best-model";
+        s.kind = Kind::choice;
+        s.is_nullable = true;
+        s.help = "The evaluation metric that picks the best checkpoint, with or without eval_ (not set: loss when "
+                 "load_best_model_at_end); ROUGE needs predict_with_generate";
+        s.origin = "Hugging Face: metric_for_best_model";
+        s.choices = metric_names();
+        s.get = [](const TrainingArguments& a) { return a.metric_for_best_model ? json(*a.metric_for_best_model) : json(nullptr); };
+        s.set = [](TrainingArguments& a, const json& v) {
+            if (v.is_null()) a.metric_for_best_model.reset();
+            else a.metric_for_best_model = v.get<std::string>();
+        };
+        t.push_back(s);
+    }
+    {
+        SettingSpec s = boolean("greater_is_better", "Whether a higher metric_for_best_model is better (not set: false for loss, true otherwise)", nullptr);
+        s.is_nullable = true;
+        s.get = [](const TrainingArguments& a) { return a.greater_is_better ? json(*a.greater_is_better) : json(nullptr); };
+        s.set = [](TrainingArguments& a, const json& v) {
+            if (v.is_null()) a.greater_is_better.reset();
+            else a.greater_is_better = v.get<bool>();
+        };
+        t.push_back(s);
+    }
+    t.push_back(integer("early_stopping_patience",
+                        "Stop when metric_for_best_model has not improved for this many evaluations in a row (0 = never; needs "
+                        "load_best_model_at_end)",
+                        0, 1e9, &TrainingArguments::early_stopping_patience));
+    t.back().origin = "Hugging Face EarlyStoppingCallback: early_stopping_patience";
+    t.push_back(real("early_stopping_threshold", "How much metric_for_best_model must improve to count as an improvement for early stopping",
+                     0.0, 1e12, &TrainingArguments::early_stopping_threshold));
+    t.back().origin = "Hugging Face EarlyStoppingCallback: early_stopping_threshold";
+}
+
 std::vector<SettingSpec> build_table() {
     std::vector<SettingSpec> t;
     {
@@ -133,6 +223,11 @@ std::vector<SettingSpec> build_table() {
     t.push_back(real("adam_epsilon", "AdamW's epsilon", 0.0, 1.0, &TrainingArguments::adam_epsilon));
     t.push_back(real("max_grad_norm", "Clip the gradients' global norm to this value before each step (0 = no clipping)", 0.0, 1e6,
                      &TrainingArguments::max_grad_norm));
+    t.push_back(real("label_smoothing_factor",
+                     "Label smoothing of the loss: (1 - factor) x the usual loss + factor x the mean of -log p over the vocabulary "
+                     "(0 = none)",
+                     0.0, 1.0, &TrainingArguments::label_smoothing_factor));
+    t.back().max = 0.999999;  // HF's LabelSmoother accepts [0, 1); 1 would ignore the labels
     t.push_back(integer("seed", "Seed of data order, dropout and adapter initialisation", 0, 4294967295.0, &TrainingArguments::seed));
     t.push_back(integer("logging_steps", "Write a metrics line every this many optimizer steps", 1, 1e12, &TrainingArguments::logging_steps));
     auto interval = [](std::string key, std::string help, IntervalStrategy TrainingArguments::*field) {
@@ -158,6 +253,7 @@ std::vector<SettingSpec> build_table() {
     t.push_back(interval("save_strategy", "When to write a checkpoint: no, every save_steps, or each epoch", &TrainingArguments::save_strategy));
     t.push_back(integer("save_steps", "Optimizer steps between checkpoints (save_strategy steps)", 1, 1e12, &TrainingArguments::save_steps));
     t.push_back(integer("save_total_limit", "Keep only the newest this many checkpoints (0 = keep all)", 0, 1e9, &TrainingArguments::save_total_limit));
+    add_evaluation_rows(t);
     t.push_back(integer("max_source_length", "Truncate prompts to this many tokens, keeping </s> (the lab: 512)", 1, 1 << 20,
                         &TrainingArguments::max_source_length));
     t.back().origin = "run_summarization.py: max_source_length";
@@ -176,8 +272,21 @@ std::vector<SettingSpec> build_table() {
         t.push_back(s);
     }
     {
+        SettingSpec s;
+        s.key = "bf16";
+        s.flag = "--bf16";
+        s.kind = Kind::boolean;
+        s.help = "Mixed precision: matmuls of the forward pass and the loss in bfloat16 (autocast), weights, gradients and "
+                 "AdamW in fp32; fast where the CPU has bf16 units (avx512_bf16, AMX)";
+        s.origin = "Hugging Face: bf16";
+        s.get = [](const TrainingArguments& a) { return json(a.bf16); };
+        s.set = [](TrainingArguments& a, const json& v) { a.bf16 = v.get<bool>(); };
+        t.push_back(s);
+    }
+    {
         SettingSpec s = real("dropout_rate", "Dropout inside the model during training (overrides config.json; 0 disables it)", 0.0, 0.99, nullptr);
         s.origin = "T5 config.json: dropout_rate";
+        s.is_nullable = true;
         s.get = [](const TrainingArguments& a) { return a.dropout_rate ? json(*a.dropout_rate) : json(nullptr); };
         s.set = [](TrainingArguments& a, const json& v) {
             if (v.is_null()) a.dropout_rate.reset();
@@ -225,6 +334,7 @@ std::string shown(const json& v) {
 }
 
 void check_value(const SettingSpec& s, const json& v, const std::string& path) {
+    if (v.is_null() && s.is_nullable) return;
     switch (s.kind) {
         case Kind::integer:
             if (!v.is_number_integer()) throw ConfigError(path, s.key, "must be an integer, got " + shown(v));
@@ -233,7 +343,6 @@ void check_value(const SettingSpec& s, const json& v, const std::string& path) {
                                                    json(static_cast<int64_t>(s.max)).dump() + "]");
             break;
         case Kind::real:
-            if (v.is_null() && s.key == "dropout_rate") break;
             if (!v.is_number()) throw ConfigError(path, s.key, "must be a number, got " + shown(v));
             if (!(v.get<double>() >= s.min && v.get<double>() <= s.max))
                 throw ConfigError(path, s.key, shown(v) + " is outside [" + json(s.min).dump() + ", " + json(s.max).dump() + "]");
@@ -275,6 +384,40 @@ void TrainingArguments::validate(const std::string& where) const {
     if (method == TrainingMethod::lora) lora.validate(where);
     if (max_steps <= 0 && !(num_train_epochs > 0))
         throw ConfigError(where, "num_train_epochs", "must be positive unless max_steps is set");
+    validate_evaluation(where);
+}
+
+// HF's TrainingArguments.__post_init__ checks and EarlyStoppingCallback.on_train_begin's asserts, as errors
+// before anything runs; plus a ROUGE metric without predict_with_generate (HF's KeyError at the first save).
+void TrainingArguments::validate_evaluation(const std::string& where) const {
+    if (load_best_model_at_end && eval_strategy != save_strategy)
+        throw ConfigError(where, "load_best_model_at_end",
+                          "requires the save and eval strategy to match, but found eval_strategy " + to_string(eval_strategy) +
+                              " and save_strategy " + to_string(save_strategy));
+    if (load_best_model_at_end && eval_strategy == IntervalStrategy::steps && save_steps % eval_steps != 0)
+        throw ConfigError(where, "save_steps",
+                          "load_best_model_at_end requires the saving steps to be a round multiple of the evaluation steps, but found " +
+                              std::to_string(save_steps) + ", which is not a round multiple of " + std::to_string(eval_steps));
+    if (early_stopping_patience > 0 && !load_best_model_at_end)
+        throw ConfigError(where, "early_stopping_patience", "early stopping requires load_best_model_at_end (HF's EarlyStoppingCallback)");
+    if (early_stopping_patience > 0 && eval_strategy == IntervalStrategy::no)
+        throw ConfigError(where, "early_stopping_patience", "early stopping requires an eval_strategy of steps or epoch");
+    const std::string key = best_metric_key();
+    if (!key.empty() && key != "eval_loss" && !predict_with_generate)
+        throw ConfigError(where, "metric_for_best_model", key + " is computed only with predict_with_generate");
+}
+
+std::string TrainingArguments::best_metric_key() const {
+    std::string m = metric_for_best_model ? *metric_for_best_model : load_best_model_at_end ? "loss" : "";
+    if (m.empty()) return m;
+    return m.rfind("eval_", 0) == 0 ? m : "eval_" + m;
+}
+
+bool TrainingArguments::resolved_greater_is_better() const {
+    if (greater_is_better) return *greater_is_better;
+    // HF: metric_for_best_model not in ["loss", "eval_loss"]; with no metric (None) greater_is_better stays None.
+    const std::string m = metric_for_best_model ? *metric_for_best_model : load_best_model_at_end ? "loss" : "";
+    return !m.empty() && m != "loss" && m != "eval_loss";
 }
 
 nlohmann::json TrainingArguments::to_json() const {

@@ -44,6 +44,7 @@ struct TrainingArguments {
     int64_t max_source_length = 512;               // the lab truncates dialogues to 512 tokens
     int64_t max_target_length = 128;
     bool group_by_length = false;                  // batches of similar source lengths (less padding)
+    bool bf16 = false;                             // HF bf16=True: forward and loss under bfloat16 autocast, fp32 master weights
     std::optional<double> dropout_rate;            // overrides config.json's dropout_rate when set
     std::string prompt = "dialogsum";              // prompt template or preset
     std::string device = "cpu";
@@ -51,8 +52,26 @@ struct TrainingArguments {
     // Data selection (the lab's quick demo trains on every 100th example).
     int64_t limit = 0;                             // 0 = all
     int64_t every_kth = 1;
+    // ROUGE at each evaluation (Seq2SeqTrainingArguments), on the first eval_generate_limit validation examples.
+    bool predict_with_generate = false;            // HF default False
+    std::optional<int64_t> generation_max_length;  // HF default None: the model's generation config (max_length)
+    std::optional<int64_t> generation_num_beams;   // HF default None: the model's generation config (num_beams)
+    int64_t eval_generate_limit = 100;             // SumLab's own: examples generated per evaluation, 0 = all
+    // The best checkpoint (HF TrainingArguments) and early stopping (HF EarlyStoppingCallback).
+    bool load_best_model_at_end = false;           // HF default False; final/ is then the best checkpoint
+    std::optional<std::string> metric_for_best_model;  // HF default None ("loss" when load_best_model_at_end)
+    std::optional<bool> greater_is_better;         // HF default None: false for "loss" / "eval_loss", else true
+    int64_t early_stopping_patience = 0;           // EarlyStoppingCallback(early_stopping_patience); 0 = no callback
+    double early_stopping_threshold = 0.0;         // EarlyStoppingCallback default 0.0
+    double label_smoothing_factor = 0.0;           // HF default 0.0 (LabelSmoother's epsilon)
+
+    // HF's resolved metric_for_best_model with the "eval_" prefix ("eval_loss"), or empty when none is tracked.
+    std::string best_metric_key() const;
+    // HF's greater_is_better once __post_init__ filled it in.
+    bool resolved_greater_is_better() const;
 
     void validate(const std::string& where) const;
+    void validate_evaluation(const std::string& where) const;  // part of validate()
     nlohmann::json to_json() const;
     static TrainingArguments from_json(const nlohmann::json& j, const std::string& path);
 };
@@ -69,6 +88,7 @@ struct SettingSpec {
     double min = 0, max = 0;   // for integer / real
     std::vector<std::string> choices;
     bool lora_only = false;
+    bool is_nullable = false;  // null is a value (HF's None: "use the model's" or "not set")
     std::function<nlohmann::json(const TrainingArguments&)> get;
     std::function<void(TrainingArguments&, const nlohmann::json&)> set;  // value already range-checked
 };

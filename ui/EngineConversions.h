@@ -27,6 +27,13 @@ inline EvalPoint toEvalPoint(const sumlab::EvalMetrics& m) {
     p.epoch = m.epoch;
     p.evalLoss = m.eval_loss;
     p.evalTokens = m.eval_tokens;
+    p.hasRouge = m.has_rouge;
+    p.rouge1 = m.eval_rouge1;
+    p.rouge2 = m.eval_rouge2;
+    p.rougeL = m.eval_rougeL;
+    p.rougeLsum = m.eval_rougeLsum;
+    p.genLen = m.eval_gen_len;
+    p.generated = m.eval_generated;
     return p;
 }
 

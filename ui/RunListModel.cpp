@@ -73,9 +73,11 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
             if (!r.isReadable) return r.readError;
             if (index.column() == StatusColumn && !r.error.isEmpty()) return r.error;
             if (index.column() == ModelColumn) return r.modelDir;
+            if (index.column() == BestColumn && !r.bestCheckpoint.isEmpty())
+                return tr("%1: %2 %3").arg(r.bestCheckpoint, r.bestMetricName, locale.toString(r.bestMetric, 'g', 6));
             return r.dir;
         case Qt::TextAlignmentRole: {
-            const bool numeric = index.column() >= LearningRateColumn && index.column() <= EvalLossColumn;
+            const bool numeric = index.column() >= LearningRateColumn && index.column() <= RougeLColumn;
             return QVariant::fromValue(numeric ? Qt::AlignRight | Qt::AlignVCenter : Qt::AlignLeft | Qt::AlignVCenter);
         }
         case Qt::DisplayRole:
@@ -93,6 +95,8 @@ QVariant RunListModel::data(const QModelIndex& index, int role) const {
                 case StepColumn: return r.maxSteps > 0 ? QStringLiteral("%1/%2").arg(r.step).arg(r.maxSteps) : QString::number(r.step);
                 case LossColumn: return real(r.lastLoss, 'f', 4);
                 case EvalLossColumn: return real(r.lastEvalLoss, 'f', 4);
+                case RougeLColumn: return real(r.lastRougeL, 'f', 4);
+                case BestColumn: return r.bestStep() >= 0 ? QStringLiteral("checkpoint-%1").arg(r.bestStep()) : QString();
                 case StartedColumn: return r.startedAt.isValid() ? locale.toString(r.startedAt, QLocale::ShortFormat) : QString();
                 default: return {};
             }
@@ -114,6 +118,8 @@ QVariant RunListModel::headerData(int section, Qt::Orientation orientation, int 
         case StepColumn: return tr("Step");
         case LossColumn: return tr("Train loss");
         case EvalLossColumn: return tr("Eval loss");
+        case RougeLColumn: return tr("ROUGE-L");
+        case BestColumn: return tr("Best");
         case StartedColumn: return tr("Started");
         default: return {};
     }

@@ -1,5 +1,5 @@
 // RunListModel: the runs of a workspace, one row each (name, status, method, model, key hyper-parameters,
-// last losses, start time). Updates keep rows (and so the view's selection) of runs that are still there.
+// last losses and ROUGE-L, the best checkpoint, start time). Updates keep rows (and so the view's selection) of runs that are still there.
 #pragma once
 
 #include "ui/RunRecord.h"
@@ -11,7 +11,7 @@ class RunListModel : public QAbstractTableModel {
 public:
     enum Column {
         NameColumn, StatusColumn, MethodColumn, ModelColumn, LearningRateColumn, EpochsColumn, BatchColumn, RankColumn,
-        StepColumn, LossColumn, EvalLossColumn, StartedColumn, ColumnCount
+        StepColumn, LossColumn, EvalLossColumn, RougeLColumn, BestColumn, StartedColumn, ColumnCount
     };
     enum Role { DirRole = Qt::UserRole + 1 };
 

@@ -12,6 +12,16 @@
 
 #include <limits>
 
+// One evaluation's kept generated summaries (eval_predictions.jsonl).
+struct EvalSample {
+    QString id, prediction, reference;
+};
+struct EvalSamples {
+    qint64 step = 0;
+    double epoch = 0;
+    QVector<EvalSample> samples;
+};
+
 struct RunRecord {
     QString dir;
     QString name;           // the folder name
@@ -32,6 +42,11 @@ struct RunRecord {
     qint64 step = 0;        // last logged step
     double lastLoss = std::numeric_limits<double>::quiet_NaN();
     double lastEvalLoss = std::numeric_limits<double>::quiet_NaN();
+    double lastRougeL = std::numeric_limits<double>::quiet_NaN();  // of the newest evaluation with ROUGE
+    QString bestCheckpoint;      // run.json's best_model_checkpoint (metric_for_best_model), empty when none
+    double bestMetric = std::numeric_limits<double>::quiet_NaN();
+    QString bestMetricName;      // "eval_loss", "eval_rougeL", ...
+    QVector<EvalSamples> predictions;
     QString lastCheckpoint;
     QString error;          // status.json's message (why it failed)
     QDateTime startedAt;
@@ -45,6 +60,13 @@ struct RunRecord {
         if (dash < 0) return -1;
         bool ok = false;
         const qint64 s = lastCheckpoint.mid(dash + 11).toLongLong(&ok);
+        return ok ? s : -1;
+    }
+    // The step of the best checkpoint, or -1.
+    qint64 bestStep() const {
+        const int dash = bestCheckpoint.lastIndexOf(QLatin1String("checkpoint-"));
+        bool ok = false;
+        const qint64 s = dash < 0 ? -1 : bestCheckpoint.mid(dash + 11).toLongLong(&ok);
         return ok ? s : -1;
     }
     bool canResume() const {

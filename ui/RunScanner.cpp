@@ -48,7 +48,7 @@ QString text(const nlohmann::json& j, const char* key) {
 // What changes when a run moves on: its files, its checkpoints, and whether its trainer holds the lock.
 QString stampOf(const QString& dir) {
     QString stamp;
-    for (const char* name : {"run.json", "metrics.jsonl", "status.json"}) {
+    for (const char* name : {"run.json", "metrics.jsonl", "status.json", "eval_predictions.jsonl"}) {
         const QFileInfo f(QDir(dir).filePath(QString::fromLatin1(name)));
         stamp += QStringLiteral("%1:%2:%3;").arg(name).arg(f.exists() ? f.lastModified().toMSecsSinceEpoch() : -1).arg(f.exists() ? f.size() : -1);
     }
@@ -96,6 +96,25 @@ RunRecord RunScanner::readRun(const QString& dir) {
             r.lastLoss = r.curves.steps.last().loss;
         }
         if (!r.curves.evals.isEmpty()) r.lastEvalLoss = r.curves.evals.last().evalLoss;
+        for (const EvalPoint& e : r.curves.evals)
+            if (e.hasRouge) r.lastRougeL = e.rougeL;
+        r.bestCheckpoint = QString::fromStdString(info.best_model_checkpoint);
+        if (info.best_metric) r.bestMetric = *info.best_metric;
+        if (c.contains("arguments") && c["arguments"].is_object()) {
+            sumlab::TrainingArguments args;
+            const nlohmann::json& a = c["arguments"];
+            if (a.contains("metric_for_best_model") && a["metric_for_best_model"].is_string())
+                args.metric_for_best_model = a["metric_for_best_model"].get<std::string>();
+            args.load_best_model_at_end = a.contains("load_best_model_at_end") && a["load_best_model_at_end"].is_boolean() &&
+                                          a["load_best_model_at_end"].get<bool>();
+            r.bestMetricName = QString::fromStdString(args.best_metric_key());
+        }
+        for (const sumlab::EvalPredictions& p : info.predictions) {
+            EvalSamples samples{p.step, p.epoch, {}};
+            for (const sumlab::EvalPrediction& e : p.examples)
+                samples.samples << EvalSample{QString::fromStdString(e.id), QString::fromStdString(e.prediction), QString::fromStdString(e.reference)};
+            r.predictions << samples;
+        }
     } catch (const std::exception& e) {
         r.isReadable = false;
         r.state = RunState::Failed;

@@ -3,6 +3,7 @@
 #include "ui/Accessible.h"
 #include "ui/ConfigDiffModel.h"
 #include "ui/LossPlotWidget.h"
+#include "ui/RougePlotWidget.h"
 #include "ui/RunListModel.h"
 #include "ui/RunScanner.h"
 
@@ -22,6 +23,7 @@
 #include <QTabWidget>
 #include <QTableView>
 #include <QTimer>
+#include <QTreeWidget>
 #include <QUrl>
 #include <QVBoxLayout>
 
@@ -92,9 +94,33 @@ RunsPage::RunsPage(QWidget* parent) : QWidget(parent) {
 
     auto* tabs = new QTabWidget(splitter);
     Accessible::describe(tabs, "runDetailsTabs", tr("Run details"), tr("Curves and configuration of the selected runs"));
-    m_plot = new LossPlotWidget(tabs);
+    auto* curves = new QSplitter(Qt::Horizontal, tabs);
+    curves->setChildrenCollapsible(false);
+    m_plot = new LossPlotWidget(curves);
     m_plot->setObjectName("runsLossPlot");
-    tabs->addTab(m_plot, tr("&Curves"));
+    m_rougePlot = new RougePlotWidget(curves);
+    m_rougePlot->setObjectName("runsRougePlot");
+    m_rougePlot->hide();
+    curves->addWidget(m_plot);
+    curves->addWidget(m_rougePlot);
+    curves->setStretchFactor(0, 3);
+    curves->setStretchFactor(1, 2);
+    tabs->addTab(curves, tr("&Curves"));
+    auto* evalTab = new QWidget(tabs);
+    auto* evalLayout = new QVBoxLayout(evalTab);
+    m_bestLabel = new QLabel(evalTab);
+    m_bestLabel->setWordWrap(true);
+    Accessible::describe(m_bestLabel, "bestCheckpointLabel", tr("Best checkpoint"), tr("The selected run's best checkpoint by metric_for_best_model"));
+    m_evaluations = new QTreeWidget(evalTab);
+    Accessible::describe(m_evaluations, "evaluationsTree", tr("Evaluations"),
+                         tr("Each evaluation of the selected run with its loss and ROUGE; expand one to read the summaries generated then"));
+    m_evaluations->setColumnCount(8);
+    m_evaluations->setHeaderLabels({tr("Step"), tr("Epoch"), tr("Eval loss"), tr("ROUGE-1"), tr("ROUGE-2"), tr("ROUGE-L"), tr("ROUGE-Lsum"), tr("Best")});
+    m_evaluations->setAlternatingRowColors(true);
+    m_evaluations->setWordWrap(true);
+    evalLayout->addWidget(m_bestLabel);
+    evalLayout->addWidget(m_evaluations, 1);
+    tabs->addTab(evalTab, tr("&Evaluations"));
     auto* configTab = new QWidget(tabs);
     auto* configLayout = new QVBoxLayout(configTab);
     m_onlyDifferencesCheck = new QCheckBox(tr("Only settings that &differ"), configTab);
@@ -262,10 +288,51 @@ void RunsPage::showSelection() {
     if (signature == m_shownSignature) return;  // a poll that found nothing new
     // The same runs as before with more points (a live update): keep the user's zoom.
     m_plot->setRuns(curves, dirs == m_shownDirs);
+    m_rougePlot->setRuns(curves);
+    m_rougePlot->setVisible(m_rougePlot->hasData());
+    showEvaluations(runs);
     m_shownDirs = dirs;
     m_shownSignature = signature;
     m_diff->setRuns(runs);
     m_diffView->resizeColumnsToContents();
+}
+
+void RunsPage::showEvaluations(const QVector<RunRecord>& runs) {
+    m_evaluations->clear();
+    if (runs.size() != 1) {
+        m_bestLabel->setText(runs.isEmpty() ? tr("Select a run to see its evaluations.") : tr("Select one run to see its evaluations."));
+        return;
+    }
+    const RunRecord& r = runs.front();
+    const QLocale locale;
+    const qint64 best = r.bestStep();
+    m_bestLabel->setText(best >= 0 ? tr("Best checkpoint: checkpoint-%1 (%2 %3), marked ★ below.")
+                                         .arg(best)
+                                         .arg(r.bestMetricName, locale.toString(r.bestMetric, 'g', 6))
+                                   : r.curves.evals.isEmpty() ? tr("This run has no evaluations.") : tr("No best checkpoint is tracked (metric_for_best_model not set)."));
+    for (const EvalPoint& e : r.curves.evals) {
+        auto* item = new QTreeWidgetItem(m_evaluations);
+        item->setText(0, locale.toString(e.step));
+        item->setText(1, locale.toString(e.epoch, 'f', 2));
+        item->setText(2, locale.toString(e.evalLoss, 'f', 4));
+        if (e.hasRouge) {
+            item->setText(3, locale.toString(e.rouge1, 'f', 4));
+            item->setText(4, locale.toString(e.rouge2, 'f', 4));
+            item->setText(5, locale.toString(e.rougeL, 'f', 4));
+            item->setText(6, locale.toString(e.rougeLsum, 'f', 4));
+        }
+        if (e.step == best) item->setText(7, QStringLiteral("★"));
+        for (const EvalSamples& s : r.predictions) {
+            if (s.step != e.step) continue;
+            for (const EvalSample& sample : s.samples) {
+                auto* child = new QTreeWidgetItem(item);
+                child->setFirstColumnSpanned(true);
+                child->setText(0, tr("%1: %2\n    reference: %3").arg(sample.id, sample.prediction, sample.reference));
+                child->setToolTip(0, child->text(0));
+            }
+        }
+    }
+    for (int c = 0; c < 8; ++c) m_evaluations->resizeColumnToContents(c);
 }
 
 void RunsPage::updateButtons() {

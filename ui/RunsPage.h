@@ -1,6 +1,7 @@
-// RunsPage: every run folder of a workspace with its status, method, key hyper-parameters and last losses
-// (read on a RunScanner thread). Selecting runs shows their curves (several overlay) and a configuration
-// diff; a stopped run can be resumed, any run re-run with the same configuration, its folder revealed.
+// RunsPage: every run folder of a workspace with its status, method, key hyper-parameters, last losses,
+// ROUGE-L and best checkpoint (read on a RunScanner thread). Selecting runs shows their curves (loss and,
+// with predict_with_generate, ROUGE; several overlay), a configuration diff, and for one run its
+// evaluations with the kept generated summaries of each, the best checkpoint marked; a stopped run can be resumed, any run re-run with the same configuration, its folder revealed.
 // Live runs are re-read while they change (file watcher plus a poll), so curves grow as metrics.jsonl does.
 #pragma once
 
@@ -11,6 +12,8 @@
 
 class ConfigDiffModel;
 class LossPlotWidget;
+class QTreeWidget;
+class RougePlotWidget;
 class QCheckBox;
 class QFileSystemWatcher;
 class QLabel;
@@ -31,6 +34,10 @@ public:
     RunListModel* runModel() const { return m_model; }
     ConfigDiffModel* configDiffModel() const { return m_diff; }
     LossPlotWidget* lossPlot() const { return m_plot; }
+    RougePlotWidget* rougePlot() const { return m_rougePlot; }
+    // One top-level item per evaluation of the selected run (step, epoch, eval loss, ROUGE, best mark),
+    // its kept summaries as children.
+    QTreeWidget* evaluationsTree() const { return m_evaluations; }
     QTableView* runsView() const { return m_view; }
     // Selects the run in folder `dir` (false when it is not listed).
     bool selectRun(const QString& dir);
@@ -63,6 +70,7 @@ private:
     QVector<int> selectedRows() const;
     void updateButtons();
     void watchLiveRuns();
+    void showEvaluations(const QVector<RunRecord>& runs);
 
     QThread m_thread;
     RunScanner* m_scanner = nullptr;
@@ -80,6 +88,9 @@ private:
     QPushButton* m_rerunButton = nullptr;
     QPushButton* m_revealButton = nullptr;
     LossPlotWidget* m_plot = nullptr;
+    RougePlotWidget* m_rougePlot = nullptr;
+    QTreeWidget* m_evaluations = nullptr;
+    QLabel* m_bestLabel = nullptr;
     ConfigDiffModel* m_diff = nullptr;
     QTableView* m_diffView = nullptr;
     QCheckBox* m_onlyDifferencesCheck = nullptr;

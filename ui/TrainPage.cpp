@@ -3,6 +3,7 @@
 #include "ui/Accessible.h"
 #include "ui/LossPlotWidget.h"
 #include "ui/ModelRegistry.h"
+#include "ui/RougePlotWidget.h"
 #include "ui/TrainingEstimate.h"
 #include "ui/TrainingSettingsForm.h"
 #include "ui/TrainingWorker.h"
@@ -311,9 +312,19 @@ QWidget* TrainPage::buildRunColumn() {
     live->setColumnStretch(2, 1);
     layout->addLayout(live);
 
-    m_plot = new LossPlotWidget(column);
+    auto* plots = new QSplitter(Qt::Horizontal, column);
+    plots->setObjectName("trainPlotsSplitter");
+    plots->setChildrenCollapsible(false);
+    m_plot = new LossPlotWidget(plots);
     m_plot->setObjectName("trainLossPlot");
-    layout->addWidget(m_plot, 1);
+    m_rougePlot = new RougePlotWidget(plots);
+    m_rougePlot->setObjectName("trainRougePlot");
+    m_rougePlot->hide();
+    plots->addWidget(m_plot);
+    plots->addWidget(m_rougePlot);
+    plots->setStretchFactor(0, 3);
+    plots->setStretchFactor(1, 2);
+    layout->addWidget(plots, 1);
 
     m_log = new QPlainTextEdit(column);
     m_log->setReadOnly(true);
@@ -658,6 +669,8 @@ bool TrainPage::launch(const TrainingRequest& request, const QString& runName, c
     RunCurves curves = history;
     curves.name = runName;
     m_plot->setRuns({curves});
+    m_rougePlot->setRuns({curves});
+    m_rougePlot->setVisible(m_rougePlot->hasData());
     if (!history.steps.isEmpty()) {
         m_lastStep = history.steps.last();
         m_hasStep = true;
@@ -842,7 +855,18 @@ void TrainPage::onEval(const EvalPoint& p) {
     const QLocale locale;
     m_lossLabel->setText(m_hasStep ? tr("Loss %1 · eval %2").arg(locale.toString(m_lastStep.loss, 'f', 4), locale.toString(p.evalLoss, 'f', 4))
                                    : tr("Eval loss %1").arg(locale.toString(p.evalLoss, 'f', 4)));
-    appendLog(tr("Step %1: eval loss %2").arg(p.step).arg(QLocale().toString(p.evalLoss, 'f', 4)));
+    if (!p.hasRouge) {
+        appendLog(tr("Step %1: eval loss %2").arg(p.step).arg(locale.toString(p.evalLoss, 'f', 4)));
+        return;
+    }
+    m_rougePlot->addEval(p);
+    m_rougePlot->show();
+    m_lossLabel->setText(m_lossLabel->text() + tr(" · ROUGE-L %1").arg(locale.toString(p.rougeL, 'f', 4)));
+    appendLog(tr("Step %1: eval loss %2, ROUGE-1 %3, ROUGE-2 %4, ROUGE-L %5, ROUGE-Lsum %6 (%7 summaries, %8 tokens on average)")
+                  .arg(p.step)
+                  .arg(locale.toString(p.evalLoss, 'f', 4), locale.toString(p.rouge1, 'f', 4), locale.toString(p.rouge2, 'f', 4),
+                       locale.toString(p.rougeL, 'f', 4), locale.toString(p.rougeLsum, 'f', 4), locale.toString(p.generated),
+                       locale.toString(p.genLen, 'f', 1)));
 }
 
 void TrainPage::onCheckpoint(const QString& dir, qint64 step) { appendLog(tr("Step %1: checkpoint saved in %2").arg(step).arg(dir)); }
@@ -870,7 +894,11 @@ void TrainPage::onFinished(const TrainingOutcome& outcome) {
     m_state = outcome.state;
     const QLocale locale;
     if (outcome.state == RunState::Finished) {
-        m_stateLabel->setText(tr("Finished at step %1").arg(locale.toString(outcome.globalStep)));
+        m_stateLabel->setText(outcome.message.isEmpty() ? tr("Finished at step %1").arg(locale.toString(outcome.globalStep))
+                                                        : tr("Finished at step %1 (early stopping)").arg(locale.toString(outcome.globalStep)));
+        m_stateLabel->setToolTip(outcome.message.isEmpty() ? tr("What the run is doing") : outcome.message);
+        if (!outcome.message.isEmpty()) appendLog(tr("Finished early: %1.").arg(outcome.message));
+        if (!outcome.bestCheckpoint.isEmpty()) appendLog(tr("Best checkpoint: %1.").arg(outcome.bestCheckpoint));
         appendLog(tr("Finished at step %1 (loss %2). The trained %3 is in %4.")
                       .arg(locale.toString(outcome.globalStep), locale.toString(outcome.finalLoss, 'f', 4),
                            m_form->isLora() ? tr("adapter") : tr("model"), outcome.finalDir));

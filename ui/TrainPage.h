@@ -19,6 +19,7 @@
 
 class LossPlotWidget;
 class ModelRegistry;
+class RougePlotWidget;
 class QCheckBox;
 class QComboBox;
 class QFrame;
@@ -40,6 +41,8 @@ public:
 
     TrainingSettingsForm* form() const { return m_form; }
     LossPlotWidget* lossPlot() const { return m_plot; }
+    // predict_with_generate's ROUGE at each evaluation, beside the loss plot (hidden until there is some).
+    RougePlotWidget* rougePlot() const { return m_rougePlot; }
     bool isTraining() const { return m_isTraining; }
     QString currentRunDir() const { return m_runDir; }
     QString validationText() const;
@@ -159,6 +162,7 @@ private:
     QLabel* m_elapsedLabel = nullptr;
     QLabel* m_etaLabel = nullptr;
     LossPlotWidget* m_plot = nullptr;
+    RougePlotWidget* m_rougePlot = nullptr;
     QPlainTextEdit* m_log = nullptr;
 
     QVector<QVariantMap> m_extraChoices;  // models named by a run's run.json but not registered

@@ -26,6 +26,11 @@ struct EvalPoint {
     double epoch = 0;
     double evalLoss = 0;
     qint64 evalTokens = 0;
+    // predict_with_generate: mean ROUGE F-measures (fractions) of the generated validation summaries.
+    bool hasRouge = false;
+    double rouge1 = 0, rouge2 = 0, rougeL = 0, rougeLsum = 0;
+    double genLen = 0;       // mean generated tokens
+    qint64 generated = 0;    // examples generated
 };
 
 // A run's state, as the engine's RunStatus.
@@ -50,6 +55,8 @@ struct TrainingOutcome {
     double finalLoss = 0;
     QString finalDir;        // final/ (empty when stopped early)
     QString lastCheckpoint;  // newest checkpoint-N/
+    QString message;         // why a finished run ended early (early stopping), else empty
+    QString bestCheckpoint;  // the best checkpoint (metric_for_best_model), empty when none was tracked
 };
 
 // The curves of one run, named for the legend.

@@ -1,5 +1,6 @@
 // LibTorch headers come before any Qt header: Qt's `slots` macro breaks them.
 #include "engine/prompt.h"
+#include "engine/system_info.h"
 #include "engine/training_arguments.h"
 #include "models/errors.h"
 
@@ -92,6 +93,11 @@ TrainingSettingsForm::TrainingSettingsForm(QWidget* parent) : QWidget(parent) {
             }
             case Kind::boolean: {
                 auto* check = new QCheckBox(this);
+                // bf16 runs everywhere, but without bf16 units it is emulated and slower than fp32: say so beside it.
+                if (s.key == "bf16") {
+                    const std::string warning = sumlab::bf16_speed_warning();
+                    if (!warning.empty()) check->setText(tr("slower than fp32 here: %1").arg(QString::fromStdString(warning)));
+                }
                 connect(check, &QCheckBox::toggled, this, &TrainingSettingsForm::changed);
                 row.editor = check;
                 break;

@@ -60,6 +60,8 @@ void TrainingWorker::run(const TrainingRequest& request) {
         outcome.finalLoss = result.final_loss;
         outcome.finalDir = QString::fromStdString(result.final_dir);
         outcome.lastCheckpoint = QString::fromStdString(result.last_checkpoint);
+        outcome.message = QString::fromStdString(result.message);
+        outcome.bestCheckpoint = QString::fromStdString(result.best_model_checkpoint);
         m_running.store(false);
         emit finished(outcome);
     } catch (const c10::Error& e) {

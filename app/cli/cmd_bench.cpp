@@ -191,9 +191,10 @@ void add_bench_command(CLI::App& app) {
     CLI::Option* config = cmd->add_option("--config", options->config_name,
                                           "Random weights of a published configuration: flan-t5-small (default) or flan-t5-base");
     model->excludes(config);
-    cmd->add_option("--only", options->only,
-                    "Comma-separated measurements: matmul, greedy, beam, rouge, train_full, train_lora (default: all "
-                    "available)");
+    std::string names;  // from the registry, so the help never misses a measurement
+    const BenchRegistry known = standard_bench_registry();
+    for (const BenchMeasurement& m : known.measurements()) names += (names.empty() ? "" : ", ") + m.name;
+    cmd->add_option("--only", options->only, "Comma-separated measurements: " + names + " (default: all available)");
     cmd->add_option("--repeats", options->repeats, "Timed repetitions; the median is reported (default 3)")
         ->check(CLI::Range(1, 1000));
     cmd->add_option("--warmups", options->warmups, "Untimed repetitions before them (default 1)")->check(CLI::Range(0, 100));

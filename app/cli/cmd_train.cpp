@@ -6,6 +6,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
 #include "engine/distributed.h"
+#include "engine/system_info.h"
 #include "engine/trainer.h"
 #include "models/errors.h"
 #include "models/file_util.h"
@@ -48,13 +49,18 @@ std::string format_seconds(double s) {
     return buf;
 }
 
-// Turns a flag's text into the JSON value its setting expects (validated later by from_json).
+// Turns a flag's text into the JSON value its setting expects (validated later by from_json). A
+// nullable setting takes "none" (HF's None); a boolean flag alone means true, and takes true/false too.
 nlohmann::json parse_flag(const SettingSpec& s, const std::string& text) {
+    if (s.is_nullable && (text == "none" || text == "None" || text == "null")) return nullptr;
     try {
         switch (s.kind) {
             case SettingSpec::Kind::integer: return std::stoll(text);
             case SettingSpec::Kind::real: return std::stod(text);
-            case SettingSpec::Kind::boolean: return text == "true" || text == "1" || text == "yes";
+            case SettingSpec::Kind::boolean:
+                if (text.empty() || text == "true" || text == "True" || text == "1" || text == "yes") return true;
+                if (text == "false" || text == "False" || text == "0" || text == "no") return false;
+                throw std::invalid_argument(text);
             case SettingSpec::Kind::list: {
                 std::vector<std::string> items;
                 size_t pos = 0;
@@ -217,7 +223,7 @@ void add_train_command(CLI::App& app) {
         TrainerSetup setup;
         std::string config;
         std::map<std::string, std::string> values;
-        bool group_by_length = false;
+        std::map<std::string, std::string> boolean_values;  // a boolean flag's optional value, read when the flag is given
         bool quiet = false;
         int nproc_per_node = 1;
     };
@@ -238,7 +244,9 @@ void add_train_command(CLI::App& app) {
         ->check(CLI::Range(1, 1024));
     for (const auto& s : training_settings()) {
         if (s.kind == SettingSpec::Kind::boolean) {
-            cmd->add_flag(s.flag, o->group_by_length, setting_help(s));
+            cmd->add_option(s.flag, o->boolean_values[s.key], setting_help(s) + (s.is_nullable ? " [true|false|none]" : " [true|false]"))
+                ->expected(0, 1)
+                ->type_name("[BOOL]");
             continue;
         }
         std::string help = setting_help(s);
@@ -281,11 +289,15 @@ void add_train_command(CLI::App& app) {
         for (const auto& s : training_settings()) {
             auto it = o->values.find(s.key);
             if (it != o->values.end()) j[s.key] = parse_flag(s, it->second);
+            if (s.kind == SettingSpec::Kind::boolean && cmd->count(s.flag)) j[s.key] = parse_flag(s, o->boolean_values[s.key]);
         }
-        if (o->group_by_length) j["group_by_length"] = true;
         if (cmd->count("--resume") && o->setup.resume_from.empty()) o->setup.resume_from = "last";
         o->setup.args = TrainingArguments::from_json(j, o->config.empty() ? "command line" : o->config);
 
+        if (o->setup.args.bf16 && is_main && o->setup.args.device == "cpu") {
+            const std::string warning = bf16_speed_warning();
+            if (!warning.empty()) std::fprintf(stderr, "train: --bf16: %s\n", warning.c_str());
+        }
         TrainerControl control;
         g_control = &control;
         std::signal(SIGINT, on_signal);
@@ -303,7 +315,12 @@ void add_train_command(CLI::App& app) {
             std::fflush(stderr);
         };
         cb.on_evaluate = [tty](const EvalMetrics& m) {
-            if (tty) std::fprintf(stderr, "\neval: step %lld  eval_loss %.4f\n", static_cast<long long>(m.step), m.eval_loss);
+            if (!tty) return;
+            std::fprintf(stderr, "\neval: step %lld  eval_loss %.4f", static_cast<long long>(m.step), m.eval_loss);
+            if (m.has_rouge)
+                std::fprintf(stderr, "  rouge1 %.4f  rouge2 %.4f  rougeL %.4f  rougeLsum %.4f  gen_len %.1f (%lld examples)", m.eval_rouge1,
+                             m.eval_rouge2, m.eval_rougeL, m.eval_rougeLsum, m.eval_gen_len, static_cast<long long>(m.eval_generated));
+            std::fprintf(stderr, "\n");
         };
         cb.on_message = [](const std::string& msg) { std::fprintf(stderr, "\ntrain: %s\n", msg.c_str()); };
         Trainer trainer(o->setup, cb, &control);
@@ -312,6 +329,12 @@ void add_train_command(CLI::App& app) {
         if (tty) std::fprintf(stderr, "\n");
         nlohmann::json out = {{"status", to_string(r.status)}, {"global_step", r.global_step}, {"final_loss", r.final_loss},
                               {"final_dir", r.final_dir}, {"last_checkpoint", r.last_checkpoint}};
+        if (!r.message.empty()) out["message"] = r.message;
+        if (!r.best_model_checkpoint.empty()) {
+            out["best_model_checkpoint"] = r.best_model_checkpoint;
+            out["best_metric"] = r.best_metric ? nlohmann::json(*r.best_metric) : nlohmann::json(nullptr);
+        }
+        if (!r.message.empty() && is_main) std::fprintf(stderr, "train: %s\n", r.message.c_str());
         if (is_main) write_json_line(std::cout, out);
         if (g_signal) {
             std::fflush(stdout);

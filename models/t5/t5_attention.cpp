@@ -1,5 +1,6 @@
 #include "models/t5/t5_attention.h"
 
+#include "models/t5/autocast.h"
 #include "models/t5/t5_dropout.h"
 
 #include <ATen/ExpandUtils.h>
@@ -16,7 +17,8 @@ using torch::autograd::variable_list;
 
 torch::Tensor attention_probs(const torch::Tensor& query, const torch::Tensor& key, const torch::Tensor& bias) {
     auto scores = torch::matmul(query, key.transpose(-1, -2));  // no 1/sqrt(d_kv) in T5
-    if (bias.defined()) scores = scores + bias;
+    // HF adds the bias in place (`scores += position_bias`), so under autocast the bf16 scores stay bf16.
+    if (bias.defined()) scores = (scores + bias).to(scores.scalar_type());
     return torch::softmax(scores.to(torch::kFloat32), -1).to(scores.scalar_type());
 }
 
@@ -158,7 +160,7 @@ torch::Tensor T5AttentionImpl::forward(const torch::Tensor& hidden, const torch:
     // The fused node pays where activations are most of the memory: with frozen projections (LoRA),
     // not in full fine-tuning, whose peak is gradients and AdamW's moments and whose speed is the point.
     const bool fused = needs_grad && !q->weight.requires_grad() && query.device().is_cpu() &&
-                       query.scalar_type() == torch::kFloat32;
+                       query.scalar_type() == torch::kFloat32 && !autocast_enabled(query.device().type());
     if (fused) {
         out = AttentionCore::apply(query, key, value, position_bias, is_training() ? dropout_ : 0.0);
     } else {

@@ -1,4 +1,5 @@
 #include "models/t5/t5_linear.h"
+#include "models/t5/autocast.h"
 #include "models/t5/t5_dropout.h"
 
 #include <torch/torch.h>
@@ -83,7 +84,9 @@ T5LinearImpl::T5LinearImpl(int64_t in_features, int64_t out_features) {
 torch::Tensor T5LinearImpl::forward(const torch::Tensor& x) {
     if (!lora_A.defined()) return torch::linear(x, weight);
     const bool train_dropout = is_training() && lora_dropout_ > 0.0;
-    if (x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && x.dim() >= 2 && torch::GradMode::is_enabled())
+    // Under autocast the plain ops below follow PEFT exactly: base and adapter products in bf16, added in bf16.
+    if (x.device().is_cpu() && x.scalar_type() == torch::kFloat32 && x.dim() >= 2 && torch::GradMode::is_enabled() &&
+        !autocast_enabled(x.device().type()))
         return LoraLinearFunction::apply(x, weight, lora_A, lora_B, lora_scaling_, train_dropout ? lora_dropout_ : 0.0);
     auto y = torch::linear(x, weight);
     auto h = x;

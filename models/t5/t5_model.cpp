@@ -1,5 +1,7 @@
 #include "models/t5/t5_model.h"
 
+#include "models/t5/autocast.h"
+
 #include <torch/torch.h>
 
 #include <cmath>
@@ -104,7 +106,7 @@ Seq2SeqOutput T5ForConditionalGenerationImpl::forward(const torch::Tensor& input
     // As for the attention maps (t5_attention.cpp): only where the output weights are frozen.
     const auto& output_weight = config_.tie_word_embeddings ? shared->weight : lm_head->weight;
     const bool fused_loss = labels.defined() && torch::GradMode::is_enabled() && !output_weight.requires_grad() &&
-                            hidden.device().is_cpu() && hidden.scalar_type() == torch::kFloat32 &&
+                            hidden.device().is_cpu() && hidden.scalar_type() == torch::kFloat32 && !autocast_enabled(hidden.device().type()) &&
                             (config_.tie_word_embeddings || !lm_head->has_lora());
     if (fused_loss) {
         auto flat_hidden = hidden.reshape({-1, hidden.size(-1)});

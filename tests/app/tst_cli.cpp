@@ -27,6 +27,7 @@ private slots:
     void train_help_names_only_hugging_face_keys();
     void train_reads_a_lone_file_as_the_train_split();
     void generate_with_prompt_preset();
+    void train_with_rouge_best_checkpoint_and_early_stopping();
 
 private:
     QString cli() const { return QStringLiteral(SUMLAB_BIN_DIR "/sumlab-cli"); }
@@ -232,6 +233,61 @@ void TestCli::train_reads_a_lone_file_as_the_train_split() {
     const QStringList notes = r.err.split('\n').filter("names no split");
     QCOMPARE(notes.size(), 1);
     QVERIFY2(notes.front().contains("mydata.csv") && notes.front().contains("train split"), qPrintable(notes.front()));
+}
+
+// The flags as a script passes them: ROUGE each epoch, the best checkpoint by ROUGE-L, early stopping;
+// early_stopping_threshold 1 (ROUGE F is at most 1) makes the second evaluation "no improvement", so patience 1
+// ends the run after epoch 2 whatever the summaries. Then HF's refusal of mismatched strategies.
+void TestCli::train_with_rouge_best_checkpoint_and_early_stopping() {
+    const std::string model = shared_path("golden/t5/tiny-flan"), train = shared_path("dialogsum/jsonl/dialogsum.train.jsonl"),
+                      dev = shared_path("dialogsum/jsonl/dialogsum.dev.jsonl");
+    SUMLAB_REQUIRE_SHARED(model + "/config.json");
+    SUMLAB_REQUIRE_SHARED(train);
+    SUMLAB_REQUIRE_SHARED(dev);
+    QTemporaryDir tmp;
+    auto head = [](const std::string& path, int lines) {
+        QFile f(QString::fromStdString(path));
+        if (!f.open(QIODevice::ReadOnly)) return QByteArray();
+        QByteArray out;
+        for (int i = 0; i < lines; ++i) out += f.readLine();
+        return out;
+    };
+    QDir().mkpath(tmp.filePath("data"));
+    write(tmp.filePath("data/dialogsum.train.jsonl"), head(train, 8));
+    write(tmp.filePath("data/dialogsum.dev.jsonl"), head(dev, 3));
+    const QStringList common{"train", "--model", QString::fromStdString(model), "--data", tmp.filePath("data"), "--method", "lora",
+                             "--learning-rate", "1e-3", "--per-device-train-batch-size", "8", "--num-train-epochs", "5",
+                             "--max-source-length", "64", "--max-target-length", "16", "--eval-strategy", "epoch", "--quiet"};
+    auto r = run(cli(), common + QStringList{"--output", tmp.filePath("run"), "--save-strategy", "epoch", "--predict-with-generate",
+                                             "--generation-max-length", "8", "--eval-generate-limit", "2", "--load-best-model-at-end",
+                                             "--metric-for-best-model", "rougeL", "--early-stopping-patience", "1",
+                                             "--early-stopping-threshold", "1", "--group-by-length", "false"});
+    SUMLAB_SKIP_IF_SENTENCEPIECE_REFUSED(r.err);
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject out = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(out.value("status").toString(), QStringLiteral("finished"));
+    QCOMPARE(out.value("global_step").toInt(), 2);  // one step an epoch, stopped after epoch 2 of 5
+    QVERIFY2(out.value("message").toString().contains("eval_rougeL did not improve by more than 1"), qPrintable(r.out));
+    QVERIFY2(r.err.contains("train: early stopping"), qPrintable(r.err));
+    QCOMPARE(out.value("best_model_checkpoint").toString(), tmp.filePath("run/checkpoint-1"));
+    QVERIFY(QFileInfo::exists(tmp.filePath("run/final/adapter_model.safetensors")));
+    // The flags reached run.json (a boolean flag alone means true; "false" is read as false).
+    QFile runJson(tmp.filePath("run/run.json"));
+    QVERIFY(runJson.open(QIODevice::ReadOnly));
+    const QJsonObject args = QJsonDocument::fromJson(runJson.readAll()).object().value("arguments").toObject();
+    QCOMPARE(args.value("predict_with_generate").toBool(), true);
+    QCOMPARE(args.value("load_best_model_at_end").toBool(), true);
+    QCOMPARE(args.value("group_by_length").toBool(true), false);
+    QCOMPARE(args.value("generation_max_length").toInt(), 8);
+    QVERIFY(args.value("generation_num_beams").isNull());
+    QFile metrics(tmp.filePath("run/metrics.jsonl"));
+    QVERIFY(metrics.open(QIODevice::ReadOnly));
+    QCOMPARE(metrics.readAll().count("\"eval_rougeL\""), 2);
+    // HF refuses load_best_model_at_end with save and eval strategies that differ, naming both.
+    auto refused = run(cli(), common + QStringList{"--output", tmp.filePath("refused"), "--save-strategy", "steps", "--load-best-model-at-end"});
+    QVERIFY(refused.code != 0);
+    QVERIFY2(refused.err.contains("save and eval strategy to match") && refused.err.contains("save_strategy steps"), qPrintable(refused.err));
+    QVERIFY(!QFileInfo::exists(tmp.filePath("refused/run.json")));
 }
 
 void TestCli::generate_with_prompt_preset() {

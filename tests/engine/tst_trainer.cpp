@@ -2,6 +2,7 @@
 // the same losses, gradient norms and weights after AdamW steps; plus exact resume, NaN handling,
 // bad configurations and LoRA's untouched base weights.
 #include "tests/common/golden_torch.h"
+#include "tests/common/golden_training.h"
 
 #include "engine/batcher.h"
 #include "engine/optimizer.h"
@@ -75,15 +76,7 @@ TrainerSetup TestTrainer::golden_setup(TrainingMethod method, const QString& out
     s.model_dir = model_dir.empty() ? m_model : model_dir;
     s.data = m_train;
     s.output_dir = m_tmp.filePath(out).toStdString();
-    s.args.method = method;
-    s.args.max_steps = 3;
-    s.args.per_device_train_batch_size = 8;  // one batch holding every example, as the goldens
-    s.args.learning_rate = 1e-3;
-    s.args.weight_decay = 0.01;
-    s.args.lr_scheduler_type = SchedulerType::constant;
-    s.args.dropout_rate = 0.0;
-    s.args.logging_steps = 1;
-    s.args.save_strategy = IntervalStrategy::no;
+    s.args = golden_training_arguments(method);
     return s;
 }
 

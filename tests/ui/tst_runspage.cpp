@@ -9,6 +9,7 @@
 #include "ui/ConfigDiffModel.h"
 #include "ui/LossPlotWidget.h"
 #include "ui/RunListModel.h"
+#include "ui/RougePlotWidget.h"
 #include "ui/RunsPage.h"
 #include "tests/common/sanitizer.h"
 #include "ui_test_support.h"
@@ -21,6 +22,7 @@
 #include <QPushButton>
 #include <QTableView>
 #include <QTemporaryDir>
+#include <QTreeWidget>
 #include <QtTest>
 
 class TestRunsPage : public QObject {
@@ -33,6 +35,7 @@ private slots:
     void followsLiveMetrics();
     void ignoresAndFlagsOtherFolders();
     void remembersWorkspace();
+    void showsRougeAndTheBestCheckpoint();
 
 private:
     QString train(const QString& name, double learningRate, const QString& method);
@@ -147,6 +150,65 @@ void TestRunsPage::comparesSelectedRuns() {
     // Several runs cannot be resumed or re-run at once.
     QVERIFY(!page.findChild<QPushButton*>(QStringLiteral("rerunButton"))->isEnabled());
     QVERIFY(!page.findChild<QPushButton*>(QStringLiteral("revealRunButton"))->isEnabled());
+}
+
+// A run with predict_with_generate and a best checkpoint by ROUGE-L: the list shows its last ROUGE-L and best
+// checkpoint, the ROUGE plot its evaluations, the Evaluations tab each one with its kept summaries and a star on
+// the best. Expected values come from the run's own files (metrics.jsonl, run.json, eval_predictions.jsonl).
+void TestRunsPage::showsRougeAndTheBestCheckpoint() {
+    SUMLAB_REQUIRE_SENTENCEPIECE();
+    const QString workspace = m_dir.filePath(QStringLiteral("rouge-runs"));
+    sumlab::TrainerSetup setup;
+    setup.model_dir = ui_test::tinyFlan().toStdString();
+    setup.data = m_data.toStdString();
+    setup.output_dir = QDir(workspace).filePath(QStringLiteral("rouge-run")).toStdString();
+    setup.args.learning_rate = 1e-3;
+    setup.args.max_steps = 3;
+    setup.args.logging_steps = 1;
+    setup.args.per_device_train_batch_size = 4;
+    setup.args.eval_strategy = setup.args.save_strategy = sumlab::IntervalStrategy::steps;
+    setup.args.eval_steps = setup.args.save_steps = 1;
+    setup.args.max_source_length = 64;
+    setup.args.max_target_length = 32;
+    setup.args.predict_with_generate = true;
+    setup.args.generation_max_length = 8;
+    setup.args.eval_generate_limit = 3;
+    setup.args.load_best_model_at_end = true;
+    setup.args.metric_for_best_model = "rougeL";
+    const sumlab::TrainResult result = sumlab::Trainer(setup).run();
+    const sumlab::RunInfo info = sumlab::read_run(setup.output_dir);
+    QCOMPARE(info.evals.size(), size_t{3});
+    QCOMPARE(info.predictions.size(), size_t{3});
+    const QString best = QString::fromStdString(result.best_model_checkpoint);
+    QVERIFY(best.contains(QStringLiteral("checkpoint-")));
+    const qint64 bestStep = best.mid(best.lastIndexOf('-') + 1).toLongLong();
+
+    RunsPage page;
+    QSignalSpy refreshed(&page, &RunsPage::refreshed);
+    page.setWorkspace(workspace);
+    QVERIFY(refreshed.wait(30000));
+    RunListModel* model = page.runModel();
+    QCOMPARE(model->rowCount(), 1);
+    QCOMPARE(model->index(0, RunListModel::RougeLColumn).data().toString(), QLocale().toString(info.evals.back().eval_rougeL, 'f', 4));
+    QCOMPARE(model->index(0, RunListModel::BestColumn).data().toString(), QStringLiteral("checkpoint-%1").arg(bestStep));
+    QVERIFY(page.selectRun(QString::fromStdString(setup.output_dir)));
+    QVERIFY(page.rougePlot()->isVisibleTo(&page));
+    QVector<double> rougeL;
+    for (const sumlab::EvalMetrics& e : info.evals) rougeL << e.eval_rougeL;
+    QCOMPARE(page.rougePlot()->values(QStringLiteral("ROUGE-L")), rougeL);
+    QTreeWidget* tree = page.evaluationsTree();
+    QCOMPARE(tree->topLevelItemCount(), 3);
+    for (int i = 0; i < 3; ++i) {
+        QTreeWidgetItem* item = tree->topLevelItem(i);
+        QCOMPARE(item->text(0), QLocale().toString(info.evals[static_cast<size_t>(i)].step));
+        QCOMPARE(item->text(5), QLocale().toString(info.evals[static_cast<size_t>(i)].eval_rougeL, 'f', 4));
+        QCOMPARE(item->text(7).isEmpty(), info.evals[static_cast<size_t>(i)].step != bestStep);  // the star marks the best only
+        QCOMPARE(item->childCount(), 3);
+        QVERIFY2(item->child(0)->text(0).contains(QString::fromStdString(info.predictions[static_cast<size_t>(i)].examples[0].prediction)),
+                 qPrintable(item->child(0)->text(0)));
+    }
+    QVERIFY2(page.findChild<QLabel*>(QStringLiteral("bestCheckpointLabel"))->text().contains(QStringLiteral("checkpoint-%1").arg(bestStep)),
+             qPrintable(page.findChild<QLabel*>(QStringLiteral("bestCheckpointLabel"))->text()));
 }
 
 void TestRunsPage::followsLiveMetrics() {

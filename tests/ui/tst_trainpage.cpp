@@ -2,6 +2,7 @@
 // engine's settings table, presets, refusing invalid values with a message, the estimate panel, and real
 // runs on tiny-flan with 32 examples: curves receive points, Pause/Resume/Stop, Stop leaves a checkpoint, the
 // Runs page lists the run and resumes or re-runs it, and a short run finishes with its final model.
+#include "engine/trainer.h"
 #include "engine/training_arguments.h"
 #include "models/checkpoint.h"
 
@@ -9,6 +10,7 @@
 
 #include "ui/LossPlotWidget.h"
 #include "ui/ModelRegistry.h"
+#include "ui/RougePlotWidget.h"
 #include "ui/RunListModel.h"
 #include "ui/RunsPage.h"
 #include "ui/TrainPage.h"
@@ -52,6 +54,7 @@ private slots:
     void estimatePanel();
     void trainsPausesAndStops();
     void shortRunFinishes();
+    void rougeAndEarlyStopping();
     void workerReportsFailure();
 
 private:
@@ -434,6 +437,51 @@ void TestTrainPage::shortRunFinishes() {
     // The trained model is registered for the next steps.
     QTRY_COMPARE_WITH_TIMEOUT(registered.count(), 1, 60000);
     QCOMPARE(registered.first().first().toString(), final);
+}
+
+// The scenario from the Train page: ROUGE each epoch, the best checkpoint by ROUGE-L, early stopping.
+// early_stopping_threshold 1 (ROUGE F is at most 1) makes every evaluation after the first "no improvement",
+// so patience 1 ends the run at the second epoch's end, whatever the summaries.
+void TestTrainPage::rougeAndEarlyStopping() {
+    SUMLAB_REQUIRE_SENTENCEPIECE();
+    TrainPage page(m_registry);
+    QJsonObject overrides;
+    overrides.insert(QStringLiteral("num_train_epochs"), 6.0);
+    overrides.insert(QStringLiteral("per_device_train_batch_size"), 8);  // 32 dialogues: 4 steps an epoch
+    overrides.insert(QStringLiteral("eval_strategy"), QStringLiteral("epoch"));
+    overrides.insert(QStringLiteral("save_strategy"), QStringLiteral("epoch"));
+    overrides.insert(QStringLiteral("predict_with_generate"), true);
+    overrides.insert(QStringLiteral("generation_max_length"), 8);
+    overrides.insert(QStringLiteral("eval_generate_limit"), 2);
+    overrides.insert(QStringLiteral("load_best_model_at_end"), true);
+    overrides.insert(QStringLiteral("metric_for_best_model"), QStringLiteral("rougeL"));
+    overrides.insert(QStringLiteral("early_stopping_patience"), 1);
+    overrides.insert(QStringLiteral("early_stopping_threshold"), 1.0);
+    prepare(page, overrides);
+    // The form took every new row (editors built from the settings table).
+    QJsonObject values;
+    QString error;
+    QVERIFY2(page.form()->collect(&values, &error), qPrintable(error));
+    QCOMPARE(values.value(QStringLiteral("metric_for_best_model")).toString(), QStringLiteral("rougeL"));
+    QCOMPARE(values.value(QStringLiteral("generation_max_length")).toInt(), 8);
+    page.setRunName(QStringLiteral("rouge-early"));
+    QVERIFY(!page.rougePlot()->isVisibleTo(&page));  // nothing to show before the first evaluation
+    QSignalSpy ended(&page, &TrainPage::runEnded);
+    QVERIFY(page.startTraining());
+    QVERIFY(ended.wait(120000));
+    QCOMPARE(ended.first().at(1).value<RunState>(), RunState::Finished);
+    QCOMPARE(page.lossPlot()->run(0).steps.last().step, qint64{8});
+    auto* state = page.findChild<QLabel*>(QStringLiteral("runStateLabel"));
+    QVERIFY2(state->text().contains(QStringLiteral("early stopping")), qPrintable(state->text()));
+    QVERIFY2(state->toolTip().contains(QStringLiteral("eval_rougeL did not improve by more than 1")), qPrintable(state->toolTip()));
+    // The ROUGE plot shows the run's evaluations as metrics.jsonl has them.
+    const sumlab::RunInfo info = sumlab::read_run(QDir(m_workspace).filePath(QStringLiteral("rouge-early")).toStdString());
+    QVector<double> rougeL;
+    for (const sumlab::EvalMetrics& e : info.evals) rougeL << e.eval_rougeL;
+    QCOMPARE(rougeL.size(), 2);
+    QVERIFY(page.rougePlot()->isVisibleTo(&page));
+    QCOMPARE(page.rougePlot()->values(QStringLiteral("ROUGE-L")), rougeL);
+    QCOMPARE(QString::fromStdString(info.error), state->toolTip());  // status.json says why it ended
 }
 
 void TestTrainPage::workerReportsFailure() {
