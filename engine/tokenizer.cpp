@@ -51,6 +51,7 @@ std::string executable_dir() {
 struct Plugin {
     void* handle = nullptr;
     sumlab_sentencepiece_load_fn load = nullptr;
+    sumlab_sentencepiece_train_fn train = nullptr;  // null in a plugin built before training was added
     std::string path;
     std::string error;
 };
@@ -88,6 +89,7 @@ const Plugin& plugin() {
             }
             p.handle = h;
             p.load = fn;
+            p.train = reinterpret_cast<sumlab_sentencepiece_train_fn>(::dlsym(h, "sumlab_sentencepiece_train"));
             p.path = c;
             return;
         }
@@ -169,6 +171,18 @@ std::string rstrip(const std::string& s) {
 std::string sentencepiece_plugin_path() {
     const Plugin& p = plugin();
     return p.path.empty() ? p.error : p.path;
+}
+
+std::string train_sentencepiece(const std::vector<std::string>& sentences,
+                                const std::vector<std::pair<std::string, std::string>>& options, unsigned seed,
+                                bool verbose, const std::string& what) {
+    const Plugin& p = plugin();
+    if (!p.load) throw FileError(what, "cannot train a tokenizer: " + p.error);
+    if (!p.train) throw FileError(what, "cannot train a tokenizer: the SentencePiece plugin " + p.path + " has no trainer (an old build)");
+    std::string model, error;
+    if (!p.train(&sentences, &options, seed, verbose, &model, &error))
+        throw DataError(what, 0, "SentencePiece training failed: " + error);
+    return model;
 }
 
 T5Tokenizer T5Tokenizer::from_directory(const std::string& dir) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sumlab {
@@ -47,6 +48,14 @@ private:
     int64_t pad_id_ = 0, eos_id_ = 1, unk_id_ = 2;
     std::vector<std::string> special_tokens_;  // </s>, <unk>, <pad>, <extra_id_0..N-1>
 };
+
+// Trains a SentencePiece model through the plugin: `sentences` are the training text, one sentence each,
+// `options` spm_train's flags (name, value), `seed` the trainer's random seed. Returns the bytes of the .model
+// file. Throws FileError when the plugin cannot be loaded or has no trainer, DataError naming `what` (the
+// data's path) with the trainer's message when training fails (too few sentences for the vocabulary, say).
+std::string train_sentencepiece(const std::vector<std::string>& sentences,
+                                const std::vector<std::pair<std::string, std::string>>& options, unsigned seed,
+                                bool verbose, const std::string& what);
 
 // Where the SentencePiece plugin was found (for diagnostics); loads it on first use.
 std::string sentencepiece_plugin_path();

@@ -18,5 +18,7 @@ void add_train_command(CLI::App& app);     // cmd_train.cpp
 void add_merge_command(CLI::App& app);     // cmd_merge.cpp
 void add_download_command(CLI::App& app);  // cmd_download.cpp
 void add_cache_command(CLI::App& app);     // cmd_cache.cpp
+void add_init_command(CLI::App& app);      // cmd_init.cpp
+void add_tokenizer_command(CLI::App& app); // cmd_tokenizer.cpp
 
 }  // namespace sumlab::cli

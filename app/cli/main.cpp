@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
     sumlab::cli::add_merge_command(app);
     sumlab::cli::add_download_command(app);
     sumlab::cli::add_cache_command(app);
+    sumlab::cli::add_init_command(app);
+    sumlab::cli::add_tokenizer_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sumlab {
@@ -25,6 +26,18 @@ public:
 
 }  // namespace sumlab
 
-// The plugin's one exported symbol. Returns nullptr and fills `error` on failure.
+// The plugin's exported symbols.
+// Loads a model file. Returns nullptr and fills `error` on failure.
 extern "C" sumlab::SentencePieceModel* sumlab_sentencepiece_load(const char* model_path, std::string* error);
 using sumlab_sentencepiece_load_fn = sumlab::SentencePieceModel* (*)(const char*, std::string*);
+
+// Trains a model (libsentencepiece_train's SentencePieceTrainer) on `sentences`, one training sentence
+// each, with `options` as spm_train's --name=value flags and `seed` for its random generator
+// (SetRandomGeneratorSeed). The trainer logs to stderr only when `verbose`. On success returns true and
+// the serialized ModelProto (the bytes of a .model file) in `model`; otherwise false and `error`.
+extern "C" bool sumlab_sentencepiece_train(const std::vector<std::string>* sentences,
+                                           const std::vector<std::pair<std::string, std::string>>* options,
+                                           unsigned seed, bool verbose, std::string* model, std::string* error);
+using sumlab_sentencepiece_train_fn = bool (*)(const std::vector<std::string>*,
+                                               const std::vector<std::pair<std::string, std::string>>*, unsigned,
+                                               bool, std::string*, std::string*);
