@@ -9,6 +9,7 @@
 #include "engine/system_info.h"
 #include "models/checkpoint.h"
 #include "models/errors.h"
+#include "models/t5/t5_init.h"
 #include "models/t5/t5_model.h"
 
 #include <ATen/Parallel.h>
@@ -298,47 +299,6 @@ T5Config published_t5_config(const std::string& name) {
     return T5Config::from_json(j, name + " (published config.json)");
 }
 
-void init_t5_weights_like_hf(T5ForConditionalGenerationImpl& model, uint64_t seed) {
-    const T5Config& c = model.config();
-    const double d_model = static_cast<double>(c.d_model);
-    auto generator = at::detail::createCPUGenerator(seed);
-    auto ends_with = [](const std::string& name, const std::string& suffix) {
-        return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-    };
-    torch::NoGradGuard no_grad;
-    for (auto& item : model.named_parameters(true)) {
-        const std::string& name = item.key();
-        torch::Tensor& p = item.value();
-        double std = 0;
-        if (ends_with(name, "layer_norm.weight")) {
-            p.fill_(1.0);
-            continue;
-        }
-        if (name == "shared.weight" || name == "lm_head.weight") {
-            std = 1.0;
-        } else if (ends_with(name, ".q.weight")) {
-            std = std::pow(d_model * static_cast<double>(c.d_kv), -0.5);
-        } else if (ends_with(name, ".k.weight") || ends_with(name, ".v.weight")) {
-            std = std::pow(d_model, -0.5);
-        } else if (ends_with(name, ".o.weight")) {
-            std = std::pow(static_cast<double>(c.num_heads * c.d_kv), -0.5);
-        } else if (ends_with(name, "relative_attention_bias.weight")) {
-            std = std::pow(d_model, -0.5);
-        } else if (ends_with(name, ".wi.weight") || ends_with(name, ".wi_0.weight") || ends_with(name, ".wi_1.weight")) {
-            std = std::pow(d_model, -0.5);
-        } else if (ends_with(name, ".wo.weight")) {
-            std = std::pow(static_cast<double>(c.d_ff), -0.5);
-        } else {
-            continue;  // not a base T5 weight (an adapter, say): keep its own initialisation
-        }
-        if (p.device().is_cpu()) {
-            p.normal_(0.0, std, generator);
-        } else {
-            p.copy_(torch::empty(p.sizes(), torch::TensorOptions().dtype(p.scalar_type())).normal_(0.0, std, generator));
-        }
-    }
-}
-
 BenchContext::BenchContext(BenchModelSource source, BenchSettings settings)
     : source_(std::move(source)), settings_(settings) {
     if (settings_.repeats < 1) throw ConfigError("benchmark settings", "repeats", "must be at least 1");
@@ -369,7 +329,7 @@ std::shared_ptr<T5ForConditionalGenerationImpl> BenchContext::make_model() {
         const std::string name = source_.config_name.empty() ? "flan-t5-small" : source_.config_name;
         config_ = published_t5_config(name);
         model = std::make_shared<T5ForConditionalGenerationImpl>(config_);
-        init_t5_weights_like_hf(*model, source_.seed);
+        init_t5_weights(*model, source_.seed);
         model_description_ = name + " (random weights, seed " + std::to_string(source_.seed) + ")";
     }
     model->eval();

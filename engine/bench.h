@@ -88,11 +88,6 @@ T5Config published_t5_config(const std::string& name);
 // "flan-t5-small", "flan-t5-base".
 const std::vector<std::string>& published_t5_config_names();
 
-// Draws weights as Hugging Face's T5PreTrainedModel._init_weights does (factor 1.0): embeddings and lm_head
-// N(0, 1), q N(0, (d_model*d_kv)^-0.5), k/v N(0, d_model^-0.5), o N(0, (heads*d_kv)^-0.5), wi N(0, d_model^-0.5),
-// wo N(0, d_ff^-0.5), relative_attention_bias N(0, d_model^-0.5), layer norms 1.
-void init_t5_weights_like_hf(T5ForConditionalGenerationImpl& model, uint64_t seed);
-
 // Where the benchmark model comes from: a model folder, or random weights of a published configuration.
 struct BenchModelSource {
     std::string model_dir;    // a Hugging Face model folder; wins when set

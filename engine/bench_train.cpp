@@ -4,6 +4,7 @@
 #include "engine/system_info.h"
 #include "models/lora.h"
 #include "models/t5/autocast.h"
+#include "models/t5/t5_init.h"
 #include "models/t5/t5_model.h"
 
 #include <torch/torch.h>
@@ -38,7 +39,7 @@ BenchResult measure_training(BenchContext& context, bool lora, bool bf16) {
         auto src = context.model().named_parameters();
         for (auto& p : model->named_parameters()) p.value().copy_(src[p.key()]);
     } else {
-        init_t5_weights_like_hf(*model, context.source().seed);
+        init_t5_weights(*model, context.source().seed);
     }
     TrainingArguments args;
     args.weight_decay = 0.01;

@@ -6,11 +6,10 @@
 #include "engine/training_arguments.h"
 #include "models/errors.h"
 #include "models/lora.h"
+#include "models/t5/t5_init.h"
 #include "models/t5/t5_model.h"
 
 #include <torch/torch.h>
-
-#include "engine/bench.h"  // init_t5_weights_like_hf; after LibTorch, whose types its header uses
 
 #include <algorithm>
 #include <chrono>
@@ -383,7 +382,7 @@ std::optional<StepTiming> time_training_step(const T5Config& model_config, const
     T5Config config = model_config;
     if (args.dropout_rate) config.dropout_rate = *args.dropout_rate;
     T5ForConditionalGeneration model(config);
-    init_t5_weights_like_hf(*model, static_cast<uint64_t>(args.seed));
+    init_t5_weights(*model, static_cast<uint64_t>(args.seed));
     if (args.method == TrainingMethod::lora) apply_lora(*model, args.lora);
     model->train();
     const TrainableParameters trainable = trainable_parameters_of(*model);

@@ -13,6 +13,7 @@
 #include "models/checkpoint.h"
 #include "models/errors.h"
 #include "models/lora.h"
+#include "models/t5/t5_init.h"
 #include "models/t5/t5_model.h"
 
 #include <c10/core/CPUAllocator.h>
@@ -73,7 +74,7 @@ struct StepRig {
 
     StepRig(const T5Config& config, const TrainingArguments& args) {
         model = T5ForConditionalGeneration(config);
-        init_t5_weights_like_hf(*model, 0);
+        init_t5_weights(*model, 0);
         if (args.method == TrainingMethod::lora) apply_lora(*model, args.lora);
         model->train();
         std::vector<std::pair<std::string, torch::Tensor>> named;
