@@ -113,7 +113,6 @@ LossPlotWidget::LossPlotWidget(QWidget* parent) : QWidget(parent) {
     m_plot->axisRect()->setRangeDragAxes({m_plot->xAxis}, {m_plot->yAxis, m_plot->yAxis2});
     m_plot->axisRect()->setRangeZoomAxes({m_plot->xAxis}, {m_plot->yAxis, m_plot->yAxis2});
     m_plot->yAxis->setLabel(tr("loss"));
-    m_plot->yAxis2->setVisible(true);
     m_plot->yAxis2->setLabel(tr("learning rate"));
     m_plot->yAxis2->setNumberFormat(QStringLiteral("eb"));
     m_plot->yAxis2->setNumberPrecision(1);
@@ -371,8 +370,7 @@ void LossPlotWidget::setLearningRateVisible(bool visible) {
         QSignalBlocker blocker(m_lrAction);
         m_lrAction->setChecked(visible);
     }
-    m_plot->yAxis2->setVisible(visible);
-    rebuildGraphs();
+    rebuildGraphs();  // shows the learning-rate axis where there is a learning rate to show
 }
 
 void LossPlotWidget::updateAxisLabels() {
@@ -387,9 +385,18 @@ void LossPlotWidget::updateEmptyHint() {
     bool any = false;
     for (const RunGraphs& r : m_runs) any = any || !r.curves.steps.isEmpty() || !r.curves.evals.isEmpty();
     m_emptyHint->setVisible(!any);
+    m_plot->legend->setVisible(any);  // an empty legend is an empty box in the corner
+}
+
+// The learning-rate axis appears with its data: an empty plot shows no "0.0·10^0 … 5.0·10^0" scale.
+void LossPlotWidget::updateLearningRateAxis() {
+    bool any = false;
+    for (const RunGraphs& r : m_runs) any = any || (r.lr && !r.lr->data()->isEmpty());
+    m_plot->yAxis2->setVisible(m_showLearningRate && any);
 }
 
 void LossPlotWidget::autoRange() {
+    updateLearningRateAxis();
     if (m_userMovedView) return;
     bool haveLoss = false, haveLr = false;
     QCPRange x, loss, lr;

@@ -87,6 +87,7 @@ private:
     double xOfEval(const RunGraphs& run, const EvalPoint& p) const;
     void updateAxisLabels();
     void autoRange();
+    void updateLearningRateAxis();
     void exportInteractively();
     void updateEmptyHint();
 

@@ -85,7 +85,11 @@ void TestLossPlotWidget::emaSmoothing() {
 
 void TestLossPlotWidget::receivesLivePoints() {
     LossPlotWidget plot;
+    // No learning-rate axis (scaled 0..5 by default) before there is a learning rate to plot.
+    QVERIFY(!plot.plot()->yAxis2->visible());
+    QVERIFY(!plot.plot()->legend->visible());
     plot.startLiveRun(QStringLiteral("live"));
+    QVERIFY(!plot.plot()->yAxis2->visible());
     plot.setSmoothing(0.5);
     plot.addStep(step(1, 1.0, 1e-3, 100));
     plot.addStep(step(2, 2.0, 9e-4, 200));
@@ -105,6 +109,8 @@ void TestLossPlotWidget::receivesLivePoints() {
     QCOMPARE(values(p->graph(2)), QVector<double>{1.5});
     QCOMPARE(values(p->graph(3)), (QVector<double>{1e-3, 9e-4, 8e-4}));
     QCOMPARE(p->graph(3)->valueAxis(), p->yAxis2);
+    QVERIFY(p->yAxis2->visible());
+    QVERIFY(p->legend->visible());
     // The raw points stay visible whatever the smoothing.
     QVERIFY(p->graph(0)->visible());
     QCOMPARE(p->graph(0)->lineStyle(), QCPGraph::lsNone);
