@@ -87,17 +87,19 @@ void TestTrainerBf16::first_steps_match_huggingface_data() {
     QTest::newRow("tiny-t5v1 lora") << "tiny-t5v1" << true;
 }
 
-// The same ops on the same LibTorch kernels as the Python model under autocast, so step 1's forward is
-// bit for bit HF's on both models (measured: loss difference 0 and 1e-6). Where SumLab computes an op
-// in another way (gelu_new is one fused kernel here; its backward rounds once where HF's formula rounds
-// after each bf16 op) an element moves by about one bf16 ulp, 2^-8 relative, and a sum over ~10^5 such
-// elements of random sign moves ~2^-8/sqrt(10^5) ~ 1e-5 relative: step 1's loss is held to 1e-4 and its
-// gradient norm to 1e-3 relative. Both are sharp: without autocast the loss is fp32's, 2.7e-4..5.4e-4 from
-// HF's bf16 loss on three of the four rows (with tiny-flan's adapter the two losses differ by only 5e-6, so
-// that row alone would not see a missing autocast). Steps 2 and 3 are not compared here: AdamW's first step moves every
-// weight by ~lr·sign(g), and for gradients within bf16's noise of zero the sign is rounding's, so the
-// runs' weights part by up to 2·lr (measured loss gaps at step 3 up to 1.1e-3, as large as the
-// bf16-vs-fp32 gap itself); the 60-step curve below bounds where that drift leads.
+// The same ops as the Python model under autocast. On the kernels the goldens were made with (LibTorch's
+// AVX2 set) step 1's loss is HF's bit for bit on both full rows and within 1e-6 with LoRA. Other kernel sets
+// (ATEN_CPU_CAPABILITY=default, another oneDNN ISA) may round each bf16 elementwise op differently: each
+// logit (~5 in size) moves by up to about one bf16 rounding, 2^-9 relative, ~0.01, with random sign over the
+// ~500 label tokens whose mean the loss is, so the loss moves by ~0.01/sqrt(500) ~ 5e-4. The bound is 1e-3
+// (measured with the scalar kernels: at most 1.7e-4). The gradient norm, a root of a sum of squares over
+// ~10^6 elements, moves less in relative terms; 2e-3 relative (measured: at most 4.7e-4).
+// That leaves room for the bf16-vs-fp32 gap itself (2.7e-4..5.4e-4 on these models), so a missing autocast
+// is caught by follows_the_fp32_curve and autocast_scope_restores_the_state, not here; this case catches a
+// forward that is not HF's (a wrong op, cast or layer) by more than bf16 noise.
+// Steps 2 and 3 are not compared: AdamW's first step moves every weight by ~lr·sign(g), and for gradients
+// within bf16's noise of zero the sign is rounding's, so the runs' weights part by up to 2·lr (measured
+// loss gaps at step 3 up to 1.1e-3); the 60-step curve below bounds where that drift leads.
 void TestTrainerBf16::first_steps_match_huggingface() {
     SUMLAB_REQUIRE_SENTENCEPIECE();
     QFETCH(QString, model);
@@ -113,8 +115,8 @@ void TestTrainerBf16::first_steps_match_huggingface() {
     QCOMPARE(logs.size(), want.size());
     const double loss = want[0]["loss"].get<double>(), norm = want[0]["total_grad_norm_before_clip"].get<double>();
     qInfo("step 1: loss %.9g (HF bf16 %.9g), grad norm %.9g (HF bf16 %.9g)", logs[0].loss, loss, logs[0].grad_norm, norm);
-    QVERIFY2(std::abs(logs[0].loss - loss) <= 1e-4, "step 1's loss is not HF's bf16 loss");
-    QVERIFY2(std::abs(logs[0].grad_norm - norm) <= 1e-3 * norm, "step 1's gradient norm is not HF's bf16 one");
+    QVERIFY2(std::abs(logs[0].loss - loss) <= 1e-3, "step 1's loss is not HF's bf16 loss");
+    QVERIFY2(std::abs(logs[0].grad_norm - norm) <= 2e-3 * norm, "step 1's gradient norm is not HF's bf16 one");
     // run.json says how it was trained.
     QCOMPARE(load_json(s.output_dir + "/run.json")["arguments"]["bf16"].get<bool>(), true);
 }
