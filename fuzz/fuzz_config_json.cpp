@@ -4,8 +4,8 @@
 // load_adapter reads it), model.safetensors.index.json (SafetensorsIndex, beside one small valid
 // shard "model-00001-of-00002.safetensors"). Only sumlab::Error may leave a parser.
 #include "fuzz/fuzz_support.h"
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 #include "models/lora.h"
 #include "models/safetensors_index.h"
 #include "models/t5/t5_config.h"

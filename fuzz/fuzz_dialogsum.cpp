@@ -1,9 +1,9 @@
-// libFuzzer target: DialogSum loading (CSV through engine/csv.cpp, JSON Lines, Python dict literals),
+// libFuzzer target: DialogSum loading (CSV through engine/data/csv.cpp, JSON Lines, Python dict literals),
 // then selection and length statistics on what was loaded.
 // First byte: bits 0-1 the format (csv, jsonl, python-literal, detect from the text), bit 2 the
 // bad-row policy (fail / skip). Only sumlab::Error may leave the loader.
-#include "engine/dialogsum.h"
-#include "models/errors.h"
+#include "engine/data/dialogsum.h"
+#include "base/errors.h"
 
 #include <cstdint>
 #include <string_view>

@@ -9,7 +9,7 @@
 #include "engine/hub/hub_files.h"
 #include "engine/hub/hub_parse.h"
 #include "fuzz/fuzz_support.h"
-#include "models/errors.h"
+#include "base/errors.h"
 
 #include <cstdlib>
 

@@ -1,4 +1,4 @@
-// libFuzzer target: a rater's JSONL ratings file (engine/human_eval.cpp), which raters mail around and
+// libFuzzer target: a rater's JSONL ratings file (engine/metrics/human_eval.cpp), which raters mail around and
 // edit by hand: read_rating_file, then what the programs do with one that parses.
 // Input: byte 0 the mode, then the file. Mode bit 0: also resume a RatingSession on it (cutting off a
 // torn last line, adding a lost newline); bit 1: also merge it, and a copy under a second rater's name,
@@ -7,10 +7,10 @@
 // Checks: only sumlab::Error leaves the reader; every rating and the plan survive rating_to_json /
 // plan_to_json and back unchanged; a resumed session leaves a file that reads back with the same
 // ratings and no warning.
-#include "engine/human_eval.h"
-#include "engine/results_csv.h"
+#include "engine/metrics/human_eval.h"
+#include "engine/metrics/results_csv.h"
 #include "fuzz/fuzz_support.h"
-#include "models/errors.h"
+#include "base/errors.h"
 
 #include <nlohmann/json.hpp>
 

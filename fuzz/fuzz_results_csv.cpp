@@ -1,7 +1,7 @@
-// libFuzzer target: the lab's results CSV (engine/results_csv.cpp), read, written back and re-read:
+// libFuzzer target: the lab's results CSV (engine/metrics/results_csv.cpp), read, written back and re-read:
 // a table that parses must survive its own round trip unchanged. Only sumlab::Error may leave it.
-#include "engine/results_csv.h"
-#include "models/errors.h"
+#include "engine/metrics/results_csv.h"
+#include "base/errors.h"
 
 #include <cstdint>
 #include <cstdlib>

@@ -6,12 +6,12 @@
 // Input: the step to truncate at (byte 0), then metrics.jsonl, the folder names (one per line),
 // the trainer_state.json written into each, run.json ("{}" when absent) and status.json (none when
 // absent), separated by "--8<--" lines. Only sumlab::Error may leave them.
-#include "engine/run_folder.h"
-#include "engine/trainer.h"
-#include "engine/training_arguments.h"
+#include "engine/training/run_folder.h"
+#include "engine/training/trainer.h"
+#include "engine/training/training_arguments.h"
 #include "fuzz/fuzz_support.h"
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 
 #include <algorithm>
 #include <sys/stat.h>

@@ -1,7 +1,7 @@
 // libFuzzer target: the safetensors reader (header JSON, dtypes, shapes, data offsets, BOOL bytes).
 // Every input must end in a parsed file or a sumlab::FileError; anything else is a finding.
 #include "fuzz/fuzz_support.h"
-#include "models/errors.h"
+#include "base/errors.h"
 #include "models/safetensors.h"
 
 #include <torch/torch.h>

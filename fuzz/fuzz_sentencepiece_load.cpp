@@ -2,9 +2,9 @@
 // tokenizing and decoding with it. SentencePiece itself is Debian's uninstrumented library, so
 // coverage feedback comes from our side only; the target still catches crashes and leaks there.
 // Only sumlab::Error may leave T5Tokenizer.
-#include "engine/tokenizer.h"
+#include "engine/text/tokenizer.h"
 #include "fuzz/fuzz_support.h"
-#include "models/errors.h"
+#include "base/errors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     using namespace sumlab;

@@ -4,7 +4,7 @@
 // the unpickler instead of dying on zip checksums). Bit 1 adds a "byteorder" record.
 // Only sumlab::FileError may leave load_torch_state_dict.
 #include "fuzz/fuzz_support.h"
-#include "models/errors.h"
+#include "base/errors.h"
 #include "models/torch_archive.h"
 
 #include <caffe2/serialize/inline_container.h>

@@ -1,7 +1,7 @@
 #include "models/checkpoint.h"
 
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 #include "models/safetensors.h"
 #include "models/torch_archive.h"
 

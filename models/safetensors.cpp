@@ -6,7 +6,7 @@
 // the model in memory.
 #include "models/safetensors.h"
 
-#include "models/errors.h"
+#include "base/errors.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>

@@ -1,8 +1,8 @@
 // Opens a sharded safetensors checkpoint through its model.safetensors.index.json (see safetensors_index.h).
 #include "models/safetensors_index.h"
 
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 
 #include <nlohmann/json.hpp>
 

@@ -9,7 +9,7 @@
 // last tensor, so peak memory is the result plus the largest storage.
 #include "models/torch_archive.h"
 
-#include "models/errors.h"
+#include "base/errors.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <c10/util/Exception.h>

@@ -1,6 +1,6 @@
 #include "ui/AboutDialog.h"
 
-#include "engine/system_info.h"
+#include "engine/runtime/system_info.h"
 
 #include <qcustomplot.h>
 

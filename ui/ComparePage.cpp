@@ -1,5 +1,5 @@
-#include "engine/rouge.h"
-#include "engine/summary_diagnostics.h"
+#include "engine/metrics/rouge.h"
+#include "engine/metrics/summary_diagnostics.h"
 
 #include "ui/ComparePage.h"
 

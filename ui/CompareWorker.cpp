@@ -1,9 +1,9 @@
 // LibTorch headers come before any Qt header: Qt's `slots` macro breaks them.
-#include "engine/evaluation.h"
-#include "engine/generation.h"
-#include "engine/prompt.h"
-#include "engine/system.h"
-#include "models/errors.h"
+#include "engine/generation/evaluation.h"
+#include "engine/generation/generation.h"
+#include "engine/data/prompt.h"
+#include "engine/generation/system.h"
+#include "base/errors.h"
 
 #include "ui/CompareWorker.h"
 

@@ -1,8 +1,8 @@
 #include "ui/DatasetWorker.h"
 
-#include "engine/dialogsum.h"
-#include "engine/tokenizer.h"
-#include "models/errors.h"
+#include "engine/data/dialogsum.h"
+#include "engine/text/tokenizer.h"
+#include "base/errors.h"
 
 #include <QFileInfo>
 

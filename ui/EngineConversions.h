@@ -1,8 +1,8 @@
-// EngineConversions: engine values (engine/trainer.h) copied into the UI's Qt value types. Only for .cpp
-// files that already include LibTorch headers (this one includes engine/trainer.h; put it before Qt headers).
+// EngineConversions: engine values (engine/training/trainer.h) copied into the UI's Qt value types. Only for .cpp
+// files that already include LibTorch headers (this one includes engine/training/trainer.h; put it before Qt headers).
 #pragma once
 
-#include "engine/trainer.h"
+#include "engine/training/trainer.h"
 
 #include "ui/TrainingMetrics.h"
 

@@ -1,6 +1,6 @@
 // LibTorch headers come before any Qt header: Qt's `slots` macro breaks them.
-#include "engine/evaluation.h"
-#include "models/errors.h"
+#include "engine/generation/evaluation.h"
+#include "base/errors.h"
 
 #include <c10/util/Exception.h>
 

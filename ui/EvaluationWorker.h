@@ -1,4 +1,4 @@
-// EvaluationWorker: runs engine/evaluation's evaluate_column for each chosen system on its own QThread, each
+// EvaluationWorker: runs engine/generation/evaluation's evaluate_column for each chosen system on its own QThread, each
 // adding its column to the same results CSV (so an interrupted evaluation resumes from the partial file, as
 // `sumlab-cli evaluate` does). Pause and stop set atomics directly from the UI thread. A system that fails
 // is reported with systemFailed and the next one still runs. Signals carry Qt values only.

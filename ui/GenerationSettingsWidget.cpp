@@ -1,5 +1,5 @@
 // LibTorch before Qt: Qt's `slots` macro breaks torch headers.
-#include "engine/system.h"
+#include "engine/generation/system.h"
 
 #include "ui/GenerationSettingsWidget.h"
 

@@ -1,6 +1,6 @@
 #include "ui/HumanEvalWorker.h"
 
-#include "models/errors.h"
+#include "base/errors.h"
 
 #include <exception>
 

@@ -5,8 +5,8 @@
 // rating is on disk before the next item shows.
 #pragma once
 
-#include "engine/human_eval.h"
-#include "engine/results_csv.h"
+#include "engine/metrics/human_eval.h"
+#include "engine/metrics/results_csv.h"
 
 #include <QMetaType>
 #include <QObject>

@@ -1,6 +1,6 @@
 // LibTorch headers come before any Qt header: Qt's `slots` macro breaks them.
 #include "models/checkpoint.h"
-#include "models/errors.h"
+#include "base/errors.h"
 #include "models/lora.h"
 #include "models/t5/t5_config.h"
 

@@ -1,7 +1,7 @@
 #include "ui/RatingPage.h"
 
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 #include "ui/Accessible.h"
 #include "ui/HumanEvalWorker.h"
 

@@ -1,4 +1,4 @@
-// RatingPage: blind human evaluation of two systems from a results CSV (engine/human_eval.h).
+// RatingPage: blind human evaluation of two systems from a results CSV (engine/metrics/human_eval.h).
 // "Rate" tab: choose the results file, two systems, sample size, seed, rater and ratings file; then each
 // sampled dialogue shows with the two summaries as "Summary A" / "Summary B" in a random, recorded order
 // and no system names. 1 / 2 / 3 (or Alt+A / Alt+B / Alt+T) record "A better" / "B better" / "Tie" with the
@@ -9,8 +9,8 @@
 // merged table as CSV or JSONL. File reading and merging run on a HumanEvalWorker thread.
 #pragma once
 
-#include "engine/human_eval.h"
-#include "engine/results_csv.h"
+#include "engine/metrics/human_eval.h"
+#include "engine/metrics/results_csv.h"
 
 #include <QString>
 #include <QStringList>

@@ -1,6 +1,6 @@
 // LibTorch headers come before any Qt header: Qt's `slots` macro breaks them.
-#include "engine/run_folder.h"
-#include "engine/trainer.h"
+#include "engine/training/run_folder.h"
+#include "engine/training/trainer.h"
 
 #include <nlohmann/json.hpp>
 

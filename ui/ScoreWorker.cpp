@@ -1,6 +1,6 @@
-#include "engine/bootstrap.h"
-#include "engine/results_csv.h"
-#include "models/file_util.h"
+#include "engine/metrics/bootstrap.h"
+#include "engine/metrics/results_csv.h"
+#include "base/file_util.h"
 #include "models/t5/generation_config.h"
 
 #include <nlohmann/json.hpp>

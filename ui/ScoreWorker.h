@@ -1,4 +1,4 @@
-// ScoreWorker: reads a results CSV and scores it (engine/results_csv score_results: ROUGE per system, bootstrap
+// ScoreWorker: reads a results CSV and scores it (engine/metrics/results_csv score_results: ROUGE per system, bootstrap
 // intervals, paired-bootstrap deltas) on its own QThread, so 1000 resamples never stall the window. Results
 // leave as a ScoreResult value; a file that cannot be used leaves as failed(message naming the file).
 #pragma once

@@ -27,7 +27,7 @@ Q_DECLARE_METATYPE(SystemSpec)
 struct GenerationSettings {
     nlohmann::json values = labDefaults();
     int maxSourceLength = 512;  // prompts are truncated to this many tokens (FLAN-T5's model_max_length)
-    std::string dtype = "float32";  // or "bfloat16": the weights cast as model.to(torch.bfloat16) (engine/system.h)
+    std::string dtype = "float32";  // or "bfloat16": the weights cast as model.to(torch.bfloat16) (engine/generation/system.h)
 
     static nlohmann::json labDefaults() {
         sumlab::GenerationConfig lab;

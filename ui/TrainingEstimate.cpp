@@ -1,7 +1,7 @@
-// LibTorch headers (through engine/training_arguments.h) come before any Qt header: Qt's `slots` macro breaks them.
-#include "engine/training_arguments.h"
-#include "engine/training_estimate.h"
-#include "models/errors.h"
+// LibTorch headers (through engine/training/training_arguments.h) come before any Qt header: Qt's `slots` macro breaks them.
+#include "engine/training/training_arguments.h"
+#include "engine/training/training_estimate.h"
+#include "base/errors.h"
 
 #include <nlohmann/json.hpp>
 

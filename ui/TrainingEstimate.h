@@ -1,4 +1,4 @@
-// TrainingEstimate: the Train page's view of engine/training_estimate — what a training setup costs before it
+// TrainingEstimate: the Train page's view of engine/training/training_estimate — what a training setup costs before it
 // starts, from the registered model's config and the form's values: trainable parameters and their share
 // (PEFT's print_trainable_parameters numbers for LoRA), the saved model or adapter and a checkpoint, memory at
 // the peak of a step (weights, gradients, AdamW, activations for the chosen batch and lengths), optimizer
@@ -24,7 +24,7 @@ struct TrainingEstimate {
     double trainablePercent = 0;  // 100 * trainable / all
     qint64 savedBytes = 0;        // final/: model.safetensors, or adapter_model.safetensors
     qint64 checkpointBytes = 0;   // checkpoint-N/: the same plus AdamW's two moments
-    // Memory of a training step (fp32), as engine/training_estimate.h derives it.
+    // Memory of a training step (fp32), as engine/training/training_estimate.h derives it.
     qint64 weightBytes = 0;
     qint64 gradientBytes = 0;
     qint64 optimizerBytes = 0;

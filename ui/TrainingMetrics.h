@@ -1,5 +1,5 @@
 // Training metrics as plain Qt values: what TrainingWorker signals carry across threads and what the
-// loss plot draws. Copied from the engine's StepMetrics / EvalMetrics (engine/trainer.h) field by field.
+// loss plot draws. Copied from the engine's StepMetrics / EvalMetrics (engine/training/trainer.h) field by field.
 #pragma once
 
 #include <QMetaType>

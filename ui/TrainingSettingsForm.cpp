@@ -1,8 +1,8 @@
 // LibTorch headers come before any Qt header: Qt's `slots` macro breaks them.
-#include "engine/prompt.h"
-#include "engine/system_info.h"
-#include "engine/training_arguments.h"
-#include "models/errors.h"
+#include "engine/data/prompt.h"
+#include "engine/runtime/system_info.h"
+#include "engine/training/training_arguments.h"
+#include "base/errors.h"
 
 #include <nlohmann/json.hpp>
 

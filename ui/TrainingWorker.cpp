@@ -1,6 +1,6 @@
 // LibTorch headers come before any Qt header: Qt's `slots` macro breaks them.
-#include "engine/trainer.h"
-#include "models/errors.h"
+#include "engine/training/trainer.h"
+#include "base/errors.h"
 
 #include <nlohmann/json.hpp>
 

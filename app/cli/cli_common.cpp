@@ -1,7 +1,7 @@
 #include "app/cli/cli_common.h"
 
-#include "engine/system_info.h"
-#include "models/errors.h"
+#include "engine/runtime/system_info.h"
+#include "base/errors.h"
 
 #include <torch/cuda.h>
 #include <torch/types.h>

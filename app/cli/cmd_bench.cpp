@@ -1,15 +1,15 @@
-// `sumlab-cli bench`: the measurements of engine/bench.h on a model folder or on random weights of a published
+// `sumlab-cli bench`: the measurements of engine/bench/bench.h on a model folder or on random weights of a published
 // FLAN-T5 configuration, as a table or (--json) one JSON object whose keys are the measured values
 // (matmul_gflops, greedy_b8_s, beam4_b1_s, rouge_s, train_full_s, ...; null when not measured) plus the
 // machine, threads, BLAS and per-measurement details.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
-#include "engine/bench.h"
-#include "engine/bench_train.h"
-#include "engine/system_info.h"
+#include "engine/bench/bench.h"
+#include "engine/bench/bench_train.h"
+#include "engine/runtime/system_info.h"
 #include "models/checkpoint.h"
-#include "models/errors.h"
+#include "base/errors.h"
 #include "models/t5/t5_model.h"
 
 #include <torch/version.h>

@@ -6,11 +6,11 @@
 //   the input format other subcommands read.
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
-#include "engine/dialogsum.h"
-#include "engine/prompt.h"
-#include "engine/tokenizer.h"
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "engine/data/dialogsum.h"
+#include "engine/data/prompt.h"
+#include "engine/text/tokenizer.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 
 #include <cstdio>
 #include <iostream>

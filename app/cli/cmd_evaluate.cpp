@@ -1,9 +1,9 @@
 // `sumlab-cli evaluate`: summaries of a DialogSum split written into the lab's results CSV.
 //
-// The pipeline is engine/evaluation.cpp (evaluate_column), shared with the workbench's Evaluate page; this file
+// The pipeline is engine/generation/evaluation.cpp (evaluate_column), shared with the workbench's Evaluate page; this file
 // maps the flags onto an EvaluationSpec, draws the progress bar and turns Ctrl-C into the engine's cancel flag.
 //
-// Files beside --output (see engine/evaluation.h):
+// Files beside --output (see engine/generation/evaluation.h):
 //   <output>.partial.jsonl     the finished examples of an interrupted run; a rerun with the same settings
 //                              continues from there; deleted once the CSV is written.
 //   <output>.provenance.json   per column: model, adapter, generation settings, prompt, data, split, selection,
@@ -14,11 +14,11 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
-#include "engine/dialogsum.h"
-#include "engine/evaluation.h"
-#include "engine/prompt.h"
-#include "engine/results_csv.h"
-#include "models/errors.h"
+#include "engine/data/dialogsum.h"
+#include "engine/generation/evaluation.h"
+#include "engine/data/prompt.h"
+#include "engine/metrics/results_csv.h"
+#include "base/errors.h"
 
 #include <algorithm>
 #include <atomic>

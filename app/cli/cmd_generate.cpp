@@ -2,13 +2,13 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
-#include "engine/generation.h"
-#include "engine/jsonl.h"
-#include "engine/prompt.h"
-#include "engine/tokenizer.h"
+#include "engine/generation/generation.h"
+#include "engine/data/jsonl.h"
+#include "engine/data/prompt.h"
+#include "engine/text/tokenizer.h"
 #include "models/checkpoint.h"
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 
 #include <iostream>
 #include <sstream>

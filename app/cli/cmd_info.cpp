@@ -3,7 +3,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
 #include "models/checkpoint.h"
-#include "models/file_util.h"
+#include "base/file_util.h"
 
 #include <iostream>
 

@@ -3,7 +3,7 @@
 // scratch. Prints {"output", "parameters", "vocab_size", "tokenizer_vocab_size", "seed"} on one line.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
-#include "engine/tokenizer.h"
+#include "engine/text/tokenizer.h"
 #include "models/t5/t5_init.h"
 
 #include <iostream>

@@ -2,9 +2,9 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
-#include "engine/batcher.h"
-#include "engine/jsonl.h"
-#include "engine/tokenizer.h"
+#include "engine/text/batcher.h"
+#include "engine/data/jsonl.h"
+#include "engine/text/tokenizer.h"
 #include "models/checkpoint.h"
 
 #include <torch/torch.h>

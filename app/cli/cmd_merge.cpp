@@ -4,8 +4,8 @@
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
 #include "models/checkpoint.h"
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 #include "models/lora.h"
 
 #include <iostream>

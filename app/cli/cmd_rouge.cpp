@@ -6,11 +6,11 @@
 // The JSON of --input is the contract of shared/golden/rouge/check.py; keep its shape.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
-#include "engine/bootstrap.h"
-#include "engine/jsonl.h"
-#include "engine/results_csv.h"
-#include "engine/rouge.h"
-#include "models/errors.h"
+#include "engine/metrics/bootstrap.h"
+#include "engine/data/jsonl.h"
+#include "engine/metrics/results_csv.h"
+#include "engine/metrics/rouge.h"
+#include "base/errors.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -2,8 +2,8 @@
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
-#include "engine/jsonl.h"
-#include "engine/tokenizer.h"
+#include "engine/data/jsonl.h"
+#include "engine/text/tokenizer.h"
 
 #include <iostream>
 

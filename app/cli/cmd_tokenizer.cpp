@@ -1,10 +1,10 @@
 // sumlab-cli tokenizer train --data D --vocab-size N --output DIR: a T5 tokenizer (SentencePiece unigram,
-// pad 0 / eos 1 / unk 2, 100 <extra_id_*>) learned from DialogSum's training split (engine/tokenizer_train.h).
+// pad 0 / eos 1 / unk 2, 100 <extra_id_*>) learned from DialogSum's training split (engine/text/tokenizer_train.h).
 // Prints {"output", "pieces", "extra_ids", "vocab_size", "examples", "sentences", "seconds"} on one line;
 // vocab_size (pieces + extra ids) is the least config.json's vocab_size may be, said again on stderr.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
-#include "engine/tokenizer_train.h"
+#include "engine/text/tokenizer_train.h"
 
 #include <iostream>
 

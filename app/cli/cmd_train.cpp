@@ -1,15 +1,15 @@
 // sumlab-cli train: full fine-tuning or LoRA into a run folder, flags generated from the settings
-// table (engine/training_arguments.h). Ctrl-C stops cleanly after writing a checkpoint.
+// table (engine/training/training_arguments.h). Ctrl-C stops cleanly after writing a checkpoint.
 // Data-parallel: the torchrun or SLURM environment makes this process one rank of a run;
 // --nproc-per-node N starts N ranks of this same program on this machine and watches them.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
-#include "engine/distributed.h"
-#include "engine/system_info.h"
-#include "engine/trainer.h"
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "engine/training/distributed.h"
+#include "engine/runtime/system_info.h"
+#include "engine/training/trainer.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 
 #include <netinet/in.h>
 #include <spawn.h>

@@ -1,8 +1,8 @@
 // sumlab-cli: the headless front end. Every subcommand shares models/ and engine/ with the GUI.
 #include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
-#include "engine/system_info.h"
-#include "models/errors.h"
+#include "engine/runtime/system_info.h"
+#include "base/errors.h"
 
 #include <iostream>
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "engine/hub/hub_client.h"
-#include "engine/system.h"
+#include "engine/generation/system.h"
 #include "models/checkpoint.h"
 #include "models/t5/t5_config.h"
 

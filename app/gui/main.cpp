@@ -1,5 +1,5 @@
 // sumlab: the desktop workbench. `sumlab --screenshot DIR` saves a picture of every page and quits.
-#include "engine/system_info.h"
+#include "engine/runtime/system_info.h"
 #include "ui/MainWindow.h"
 #include "ui/ScreenshotTour.h"
 

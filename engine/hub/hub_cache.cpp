@@ -1,6 +1,6 @@
 #include "engine/hub/hub_cache.h"
 
-#include "models/file_util.h"
+#include "base/file_util.h"
 
 #include <algorithm>
 #include <filesystem>

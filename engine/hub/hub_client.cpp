@@ -2,7 +2,7 @@
 
 #include "engine/hub/hub_hash.h"
 #include "engine/hub/hub_parse.h"
-#include "models/file_util.h"
+#include "base/file_util.h"
 
 #include <curl/curl.h>
 

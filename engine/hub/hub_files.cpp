@@ -1,6 +1,6 @@
 #include "engine/hub/hub_files.h"
 
-#include "models/errors.h"
+#include "base/errors.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,6 +1,6 @@
 #include "engine/hub/hub_hash.h"
 
-#include "models/errors.h"
+#include "base/errors.h"
 
 #include <openssl/evp.h>
 

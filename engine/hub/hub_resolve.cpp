@@ -1,6 +1,6 @@
 #include "engine/hub/hub_resolve.h"
 
-#include "models/file_util.h"
+#include "base/file_util.h"
 
 #include <sys/stat.h>
 

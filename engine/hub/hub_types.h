@@ -3,7 +3,7 @@
 // the GUI worker catch it like every other engine error). Mirrors huggingface_hub's constants.py.
 #pragma once
 
-#include "models/errors.h"
+#include "base/errors.h"
 
 #include <string>
 

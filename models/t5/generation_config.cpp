@@ -1,7 +1,7 @@
 #include "models/t5/generation_config.h"
 
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 #include "models/t5/config_json.h"
 #include "models/t5/t5_config.h"
 

@@ -2,8 +2,8 @@
 
 #include "models/t5/config_json.h"
 
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,10 +1,10 @@
 #include "models/t5/t5_init.h"
 
 #include "models/checkpoint.h"
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 #include "models/safetensors.h"
-#include "models/staged_folder.h"
+#include "base/staged_folder.h"
 #include "models/t5/config_json.h"
 
 #include <ATen/CPUGeneratorImpl.h>

@@ -111,7 +111,7 @@ void TestCli::rouge_results_deltas() {
     // differs between the program's order and this one (~1e-16).
     constexpr double tolerance = 1e-12;
     // Without intervals, and with the default paired bootstrap (1000 resamples), which computes the
-    // observed deltas on its own path (engine/bootstrap.cpp).
+    // observed deltas on its own path (engine/metrics/bootstrap.cpp).
     for (const QStringList& bootstrap : {QStringList{"--bootstrap", "0"}, QStringList{}}) {
         auto r = run(cli(), QStringList{"rouge", "--results", tmp.filePath("results.csv"), "--json"} + bootstrap);
         QVERIFY2(r.code == 0, qPrintable(r.err));

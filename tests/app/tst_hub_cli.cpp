@@ -1,9 +1,9 @@
-// `sumlab-cli download` and `sumlab-cli cache` against the fake Hub of tests/engine/tst_hub_fake_server.h
+// `sumlab-cli download` and `sumlab-cli cache` against the fake Hub of tests/common/fake_hub_server.h
 // (127.0.0.1 only), then the "done when": `generate --model google/flan-t5-small` runs from the cache with
 // HF_HUB_OFFLINE=1 and writes what the same model from its own folder writes.
-#include "models/file_util.h"
+#include "base/file_util.h"
 #include "tests/common/sanitizer.h"
-#include "tests/engine/tst_hub_fake_server.h"
+#include "tests/common/fake_hub_server.h"
 
 #include <QDir>
 #include <QFile>

@@ -9,10 +9,10 @@
 
 #include "tests/common/golden.h"
 
-#include "engine/run_folder.h"
-#include "engine/trainer.h"
+#include "engine/training/run_folder.h"
+#include "engine/training/trainer.h"
 #include "models/checkpoint.h"
-#include "models/errors.h"
+#include "base/errors.h"
 #include "models/safetensors.h"
 
 #include <QDirIterator>
@@ -225,7 +225,7 @@ void TestTrainCrash::killed_runs_resume_to_the_same_result() {
     for (const auto& p : ma.model->named_parameters()) QVERIFY2(torch::allclose(p.value(), pb[p.key()], 0, 1e-6), p.key().c_str());
     // Nothing half-written or half-deleted survives anywhere in the finished run: temporary files
     // (<file>.tmp-<pid>-<n>), unfinished checkpoint folders (<name>.tmp) and folders being deleted
-    // (<name>.deleting, engine/run_folder.cpp discard_tree).
+    // (<name>.deleting, engine/training/run_folder.cpp discard_tree).
     QStringList leftovers;
     QDirIterator it(run, {"*.tmp-*", "*.tmp", "*.deleting"}, QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot,
                     QDirIterator::Subdirectories);

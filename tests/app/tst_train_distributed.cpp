@@ -6,8 +6,8 @@
 
 #include "tests/common/golden.h"
 
-#include "engine/distributed.h"
-#include "engine/trainer.h"
+#include "engine/training/distributed.h"
+#include "engine/training/trainer.h"
 #include "models/checkpoint.h"
 
 #include <QElapsedTimer>

@@ -2,7 +2,7 @@
 // batch of the 8 golden rows, AdamW lr 1e-3 with weight decay 0.01, constant schedule, dropout off.
 #pragma once
 
-#include "engine/training_arguments.h"
+#include "engine/training/training_arguments.h"
 
 namespace sumlab::test {
 

@@ -25,7 +25,7 @@ constexpr int kTimeBudgetScale = 1;
 #endif
 }  // namespace sumlab_test
 
-// engine/tokenizer.cpp refuses the SentencePiece plugin in ASan/TSan builds of a program that links
+// engine/text/tokenizer.cpp refuses the SentencePiece plugin in ASan/TSan builds of a program that links
 // LibTorch (docs/RELIABILITY.md, "Sanitizers"). A case that needs a T5Tokenizer says so where it
 // first needs one: it is reported skipped there and the suite's other cases still run (an uncaught
 // refusal would abort the whole executable, which CTest reports as a failure, not a skip).

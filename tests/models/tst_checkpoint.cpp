@@ -2,8 +2,8 @@
 #include "tests/common/golden_torch.h"
 
 #include "models/checkpoint.h"
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 #include "models/safetensors.h"
 
 #include <QtTest>

@@ -3,14 +3,14 @@
 // message names the file and the problem, before any large allocation; none may crash.
 #include <torch/torch.h>
 
-#include "engine/csv.h"
-#include "engine/dialogsum.h"
+#include "engine/data/csv.h"
+#include "engine/data/dialogsum.h"
 #include "engine/hub/hub_parse.h"
-#include "engine/human_eval.h"
-#include "engine/sentencepiece_plugin/sentencepiece_api.h"
-#include "engine/trainer.h"
-#include "engine/training_arguments.h"
-#include "models/errors.h"
+#include "engine/metrics/human_eval.h"
+#include "engine/text/sentencepiece_plugin/sentencepiece_api.h"
+#include "engine/training/trainer.h"
+#include "engine/training/training_arguments.h"
+#include "base/errors.h"
 #include "models/lora.h"
 #include "models/safetensors.h"
 #include "models/t5/t5_config.h"
@@ -93,7 +93,7 @@ std::string one_tensor_pickle(const std::string& size, const std::string& stride
            b("K\x00") + size + stride + b("\x89" "ccollections\nOrderedDict\n)R" "tRu.");
 }
 
-// Calls the SentencePiece plugin's entry point as engine/tokenizer.cpp does; true when it loaded.
+// Calls the SentencePiece plugin's entry point as engine/text/tokenizer.cpp does; true when it loaded.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SUMLAB_SANITIZED 1
 #elif defined(__has_feature)
@@ -194,7 +194,7 @@ void TestFuzzRegressions::fuzzerFindings() {
         QVERIFY2(message.contains(p), qPrintable(message));
     } else if (target == "fuzz_sentencepiece_load") {
 #ifdef SUMLAB_SANITIZED
-        QSKIP("the SentencePiece plugin is refused in sanitizer builds that link LibTorch (see engine/tokenizer.cpp)");
+        QSKIP("the SentencePiece plugin is refused in sanitizer builds that link LibTorch (see engine/text/tokenizer.cpp)");
 #endif
         // The plugin's entry point itself (T5Tokenizer adds the file name to its error text).
         const QString p = path(file);
@@ -418,7 +418,7 @@ void TestFuzzRegressions::unknownCallablesNeverRun() {
 // The plugin's catch-all must not change a good load, also in sanitizer builds (no RTLD_DEEPBIND there).
 void TestFuzzRegressions::pluginStillLoadsARealModel() {
 #ifdef SUMLAB_SANITIZED
-    QSKIP("the SentencePiece plugin is refused in sanitizer builds that link LibTorch (see engine/tokenizer.cpp)");
+    QSKIP("the SentencePiece plugin is refused in sanitizer builds that link LibTorch (see engine/text/tokenizer.cpp)");
 #endif
     const std::string model = SUMLAB_SHARED_DIR "/golden/t5/tiny-flan/spiece.model";
     if (!QFile::exists(qs(model))) QSKIP(qPrintable("missing " + qs(model)));
@@ -510,7 +510,7 @@ void TestFuzzRegressions::hubNumbersInHeaders() {
     QCOMPARE(qs(hub::server_message(refusal, "")), QStringLiteral("?[31mred?[0m"));
 }
 
-// ---- Run folders (engine/trainer.cpp: read_run, read_trainer_state; run.json's arguments) ---------
+// ---- Run folders (engine/training/trainer.cpp: read_run, read_trainer_state; run.json's arguments) ---------
 
 void TestFuzzRegressions::runFolderNumbersOutOfRange() {
     const QString run = path("run");

@@ -2,8 +2,8 @@
 // token ids, unknown keys kept out), every value range-checked with the file and key named, written as
 // save_pretrained writes it (non-defaults only) and read back unchanged, and one range per setting wherever it is
 // used.
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 #include "models/t5/generation_config.h"
 #include "models/t5/t5_config.h"
 

@@ -1,7 +1,7 @@
 // Tests models/safetensors: every malformed header is a FileError naming the file and the problem;
 // reading the golden tiny-flan checkpoint and saving it again reproduces Python's file byte for byte;
 // mixed dtypes are laid out as the Rust writer does; views stay valid and never write to the file.
-#include "models/errors.h"
+#include "base/errors.h"
 #include "models/safetensors.h"
 
 #include <torch/types.h>

@@ -1,7 +1,7 @@
 // Tests models/safetensors_index: a two-shard checkpoint written in a temporary folder reads like one
 // file; every broken index (bad JSON, missing shard, a name its shard lacks, a path leaving the folder)
 // is a FileError naming the index, and a broken shard is one naming the shard.
-#include "models/errors.h"
+#include "base/errors.h"
 #include "models/safetensors.h"
 #include "models/safetensors_index.h"
 

@@ -4,10 +4,10 @@
 #include "tests/common/golden_torch.h"
 
 #include "models/checkpoint.h"
-#include "models/errors.h"
-#include "models/file_util.h"
+#include "base/errors.h"
+#include "base/file_util.h"
 #include "models/safetensors.h"
-#include "models/staged_folder.h"
+#include "base/staged_folder.h"
 #include "models/t5/t5_init.h"
 #include "tests/common/reference_python.h"
 

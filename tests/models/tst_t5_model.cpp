@@ -2,7 +2,7 @@
 // there, plus self-consistency checks on a shape no golden covers.
 #include "tests/common/golden_torch.h"
 
-#include "engine/batcher.h"
+#include "engine/text/batcher.h"
 #include "models/checkpoint.h"
 #include "models/safetensors.h"
 #include "models/t5/t5_attention.h"

@@ -3,7 +3,7 @@
 // supported opcode, shared storages, strides and offsets; and each hostile or broken archive (not a
 // zip, no data.pkl, a forbidden global such as posix.system, a truncated pickle, a missing storage
 // record, a tensor past the end of its storage) is a FileError naming the file and the problem.
-#include "models/errors.h"
+#include "base/errors.h"
 #include "models/safetensors.h"
 #include "models/torch_archive.h"
 

@@ -1,5 +1,5 @@
 // The Debian package: built with CPack from this build tree, it must hold the programs, the
-// SentencePiece plugin where the programs look for it (engine/tokenizer.cpp: beside the executable,
+// SentencePiece plugin where the programs look for it (engine/text/tokenizer.cpp: beside the executable,
 // then ../SUMLAB_PLUGIN_INSTALL_DIR), the desktop entry and icon, declare Debian's runtime packages,
 // and point nowhere into the build tree. The unpacked sumlab-cli tokenizes and generates exactly as
 // the build tree's does.

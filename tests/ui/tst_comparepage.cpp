@@ -2,7 +2,7 @@
 // default systems, picking dialogues (index, search, random), per-example ROUGE that agrees with the engine,
 // highlighting that follows its toggles, results-CSV rows shown as they are, and a system that fails to load
 // while the others still run.
-#include "engine/rouge.h"
+#include "engine/metrics/rouge.h"
 
 #include "ui/ComparePage.h"
 #include "ui/GenerationSettingsWidget.h"

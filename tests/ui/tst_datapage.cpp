@@ -1,7 +1,7 @@
 // Tests for ui/DataPage: loading a DialogSum folder on the worker thread, the split and dialogue tables,
 // topic and text filters, the readable dialogue, skipped rows, bad files shown as errors, the length
 // histograms in words and in tokens, and the real dataset when ../shared has it.
-#include "engine/dialogsum.h"
+#include "engine/data/dialogsum.h"
 
 #include "ui/DataPage.h"
 #include "ui/DatasetSplitModel.h"

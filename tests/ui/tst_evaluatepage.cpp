@@ -2,7 +2,7 @@
 // into the lab's results CSV, scored with intervals and deltas that agree with the engine; the ranked wins and
 // losses opening an example for the Compare page; exports; pause and stop; a results CSV without the human
 // column; and a system that fails to load while the other one still runs.
-#include "engine/results_csv.h"
+#include "engine/metrics/results_csv.h"
 
 #include "ui/EvaluatePage.h"
 #include "ui/EvaluationChart.h"

@@ -3,8 +3,8 @@
 // reopening resumes, re-rating appends, two raters' files merge into a report that shows Cohen's kappa, and
 // the error paths (a results CSV without the human column, one without the chosen systems, a ratings file
 // of another sample).
-#include "engine/human_eval.h"
-#include "engine/results_csv.h"
+#include "engine/metrics/human_eval.h"
+#include "engine/metrics/results_csv.h"
 #include "ui/RatingPage.h"
 #include "ui_test_support.h"
 

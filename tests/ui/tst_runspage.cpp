@@ -2,7 +2,7 @@
 // Trainer are listed with status, method, hyper-parameters and losses; selecting several overlays their
 // curves and diffs their configurations; a live run's metrics are re-read as they grow; folders that are
 // not runs are ignored and broken ones shown as unreadable.
-#include "engine/trainer.h"
+#include "engine/training/trainer.h"
 
 #include <nlohmann/json.hpp>
 

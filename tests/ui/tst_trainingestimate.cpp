@@ -1,12 +1,12 @@
-// Tests for ui/TrainingEstimate, the Train page's adapter over engine/training_estimate: parameter counts of
+// Tests for ui/TrainingEstimate, the Train page's adapter over engine/training/training_estimate: parameter counts of
 // the models as the Models page inspects them (ModelInspector, the code the page uses) against the engine's
 // count_parameters and PEFT's trainable_parameters (apply_lora), against the published FLAN-T5 counts in
 // shared/golden/t5/real_config_counts.json; the memory estimate following the form's values and a continued
 // adapter; optimizer steps; and the time estimate's arithmetic and its display on the Train page after a real
 // probe step on tiny-flan. How close the memory estimate comes to a measured peak is
-// tests/engine/tst_training_estimate's; no test here asserts a speed.
+// tests/engine/training/tst_training_estimate's; no test here asserts a speed.
 #include "models/checkpoint.h"
-#include "models/errors.h"
+#include "base/errors.h"
 #include "models/lora.h"
 #include "models/t5/t5_config.h"
 

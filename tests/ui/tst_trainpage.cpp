@@ -2,8 +2,8 @@
 // engine's settings table, presets, refusing invalid values with a message, the estimate panel, and real
 // runs on tiny-flan with 32 examples: curves receive points, Pause/Resume/Stop, Stop leaves a checkpoint, the
 // Runs page lists the run and resumes or re-runs it, and a short run finishes with its final model.
-#include "engine/trainer.h"
-#include "engine/training_arguments.h"
+#include "engine/training/trainer.h"
+#include "engine/training/training_arguments.h"
 #include "models/checkpoint.h"
 
 #include <nlohmann/json.hpp>
@@ -256,7 +256,7 @@ void TestTrainPage::estimatePanel() {
     auto* steps = page.findChild<QLabel*>(QStringLiteral("stepsEstimateLabel"));
     // Full fine-tuning trains everything.
     QVERIFY2(trainable->text().startsWith(formatted(info.parameters) + QStringLiteral(" of ") + formatted(info.parameters)), qPrintable(trainable->text()));
-    // The engine's estimate of a step's peak for these settings (its accuracy: tests/engine/tst_training_estimate).
+    // The engine's estimate of a step's peak for these settings (its accuracy: tests/engine/training/tst_training_estimate).
     QVERIFY2(memory->text().startsWith(QStringLiteral("≈ ") + ModelRegistry::formatBytes(TrainingEstimator::estimate(info, page.form()->currentValues()).peakBytes)),
              qPrintable(memory->text()));
     // 32 examples, batch 4, 3 epochs.

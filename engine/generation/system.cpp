@@ -1,0 +1,55 @@
+#include "engine/generation/system.h"
+
+#include "base/errors.h"
+#include "models/lora.h"
+
+#include <torch/cuda.h>
+
+namespace sumlab {
+
+torch::Device parse_device(const std::string& text, const std::string& where) {
+    torch::Device device(torch::kCPU);
+    try {
+        device = torch::Device(text);
+    } catch (const std::exception&) {
+        throw ConfigError(where, "", "\"" + text + "\" is not a device (use cpu, cuda or cuda:N)");
+    }
+    if (device.is_cuda() && !torch::cuda::is_available())
+        throw ConfigError(where, "", "\"" + text + "\": this LibTorch build has no usable CUDA device (Debian's LibTorch is CPU-only)");
+    if (!device.is_cpu() && !device.is_cuda()) throw ConfigError(where, "", "\"" + text + "\" is not supported");
+    return device;
+}
+
+const std::vector<std::string>& dtype_names() {
+    static const std::vector<std::string> names = {"float32", "bfloat16"};
+    return names;
+}
+
+torch::ScalarType parse_dtype(const std::string& text, const std::string& where) {
+    if (text == "float32") return torch::kFloat32;
+    if (text == "bfloat16") return torch::kBFloat16;
+    throw ConfigError(where, "", "\"" + text + "\" is not a dtype SumLab runs (float32 or bfloat16)");
+}
+
+bool cpu_has_fast_bfloat16() {
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
+#else
+    return false;
+#endif
+}
+
+LoadedSystem load_system(const SystemSource& source) {
+    const torch::ScalarType dtype = parse_dtype(source.dtype);
+    LoadedModel model = load_model(source.model_dir, parse_device(source.device));
+    if (!source.adapter_dir.empty()) {
+        load_adapter(*model.model, source.adapter_dir);
+        model.model->eval();
+    }
+    if (dtype != torch::kFloat32) model.model->to(dtype);
+    T5Tokenizer tokenizer = T5Tokenizer::from_directory(source.model_dir);
+    GenerationConfig generation = model.generation;
+    return {std::move(model), std::move(tokenizer), std::move(generation)};
+}
+
+}  // namespace sumlab

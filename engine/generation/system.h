@@ -1,0 +1,41 @@
+// A system of the lab -- a model folder, optionally with a PEFT LoRA adapter on top -- loaded once, the same
+// way for `generate`, `loss`, `evaluate`, `merge`, the Compare page and the Evaluate page.
+#pragma once
+
+#include "engine/text/tokenizer.h"
+#include "models/checkpoint.h"
+
+#include <string>
+#include <vector>
+
+namespace sumlab {
+
+struct SystemSource {
+    std::string model_dir;    // a HF model folder, with its tokenizer
+    std::string adapter_dir;  // a PEFT adapter folder, or empty
+    std::string device = "cpu";
+    // "float32" (exact to transformers in fp32) or "bfloat16": every weight cast, adapter included, as
+    // model.to(torch.bfloat16) does; layer norms' variance, softmax and the logits stay fp32.
+    std::string dtype = "float32";
+};
+
+struct LoadedSystem {
+    LoadedModel model;             // the adapter attached (unmerged), in eval mode
+    T5Tokenizer tokenizer;         // the model folder's
+    GenerationConfig generation;   // config.json, then generation_config.json (HF's order)
+};
+
+// "cpu", "cuda", "cuda:N": ConfigError(where, ...) for anything else, or for CUDA in a LibTorch without it.
+torch::Device parse_device(const std::string& text, const std::string& where = "device");
+
+// "float32" / "bfloat16" (HF's torch_dtype names) as a ScalarType; ConfigError(where, ...) for anything else.
+torch::ScalarType parse_dtype(const std::string& text, const std::string& where = "dtype");
+const std::vector<std::string>& dtype_names();
+// Whether this CPU has bfloat16 dot-product instructions (AVX512-BF16 or AMX-BF16). Without them LibTorch
+// still runs bfloat16, emulated and slower than fp32.
+bool cpu_has_fast_bfloat16();
+
+// Loads model, adapter and tokenizer; errors name the file and the problem.
+LoadedSystem load_system(const SystemSource& source);
+
+}  // namespace sumlab
