@@ -1,13 +1,13 @@
-// libFuzzer target: the readers of a run folder, on files a kill may have cut short or anyone may
-// have edited: read_run (run.json, metrics.jsonl, status.json, checkpoint-N/, final/: what the run
-// list shows), read_trainer_state on each checkpoint's trainer_state.json (what a resume continues
-// from), TrainingArguments::from_json on run.json (`sumlab-cli train --config` takes a run.json or
-// its "arguments"), then truncate_metrics (a resume keeping the lines up to its step).
+// libFuzzer target: the readers of a run folder (engine/training/run_folder.h), on files a kill may
+// have cut short or anyone may have edited: read_run (run.json typed as RunConfig, metrics.jsonl,
+// status.json, checkpoint-N/, final/: what the run list shows), read_run_config (what the Train page
+// resumes and re-runs), read_trainer_state on each checkpoint's trainer_state.json (what a resume
+// continues from), TrainingArguments::from_json on run.json (`sumlab-cli train --config` takes a
+// run.json or its "arguments"), then truncate_metrics (a resume keeping the lines up to its step).
 // Input: the step to truncate at (byte 0), then metrics.jsonl, the folder names (one per line),
 // the trainer_state.json written into each, run.json ("{}" when absent) and status.json (none when
 // absent), separated by "--8<--" lines. Only sumlab::Error may leave them.
 #include "engine/training/run_folder.h"
-#include "engine/training/trainer.h"
 #include "engine/training/training_arguments.h"
 #include "fuzz/fuzz_support.h"
 #include "base/errors.h"
@@ -45,13 +45,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } catch (const Error&) {
         return 0;
     }
+    int read_run_typed = -1;  // whether read_run typed run.json (-1: read_run refused the folder)
     try {
         const RunInfo info = read_run(run);
+        read_run_typed = info.run_config.has_value();
+        if (info.run_config.has_value() == !info.config_error.empty()) std::abort();  // one or the other
         nlohmann::json config = info.config;  // as cmd_train.cpp reads --config
         if (config.contains("arguments")) config = config["arguments"];
         (void)TrainingArguments::from_json(config, join_path(run, "run.json"));
     } catch (const Error&) {
     }
+    bool typed = false;
+    try {
+        const RunConfig c = read_run_config(run);  // as the Train page reads it to resume or re-run
+        typed = true;
+        if (c.max_steps_resolved < 0 || c.started_at < 0) std::abort();
+    } catch (const Error&) {
+    }
+    if (read_run_typed >= 0 && typed != (read_run_typed == 1)) std::abort();  // the one parser, the same verdict
     for (const auto& [n, path] : list_checkpoints(run)) {
         try {
             const SavedTrainerState saved = read_trainer_state(path);

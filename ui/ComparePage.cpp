@@ -117,8 +117,25 @@ QString summaryHtml(const std::string& text, const sumlab::SummaryDiagnostics& d
 ComparePage::ComparePage(ModelRegistry* registry, QWidget* parent) : QWidget(parent), m_registry(registry) {
     setObjectName(QStringLiteral("comparePage"));
     auto* layout = new QVBoxLayout(this);
+    layout->addWidget(buildSetupPanel(registry));
+    layout->addLayout(buildPickRow());
+    layout->addLayout(buildStatusRow());
+    layout->addWidget(buildColumnSplitter(), 1);
+    startWorker();
+    connectControls();
 
-    // Systems and generation settings.
+    setTabOrder(m_searchEdit, m_findButton);
+    setTabOrder(m_findButton, m_randomButton);
+    setTabOrder(m_randomButton, m_generateButton);
+    setTabOrder(m_generateButton, m_stopButton);
+    setStatus(tr("Load DialogSum on the Data page, pick a dialogue and press Generate."));
+    buildColumns();
+    render();
+    updateButtons();
+}
+
+// Systems and generation settings, and what the columns highlight (with its legend).
+QWidget* ComparePage::buildSetupPanel(ModelRegistry* registry) {
     auto* setup = new QGroupBox(tr("Systems and generation"), this);
     auto* setupLayout = new QVBoxLayout(setup);
     m_picker = new SystemPicker(registry, QStringLiteral("compare"), false, setup);
@@ -153,9 +170,11 @@ ComparePage::ComparePage(ModelRegistry* registry, QWidget* parent) : QWidget(par
     legend->setAccessibleName(tr("Highlight legend"));
     viewRow->addWidget(legend);
     setupLayout->addLayout(viewRow);
-    layout->addWidget(setup);
+    return setup;
+}
 
-    // Which dialogue.
+// Which dialogue: split, index, search, random; and Generate / Stop.
+QLayout* ComparePage::buildPickRow() {
     auto* pickRow = new QHBoxLayout;
     auto* splitLabel = new QLabel(tr("S&plit"), this);
     m_splitCombo = new QComboBox(this);
@@ -190,8 +209,11 @@ ComparePage::ComparePage(ModelRegistry* registry, QWidget* parent) : QWidget(par
     pickRow->addSpacing(12);
     pickRow->addWidget(m_generateButton);
     pickRow->addWidget(m_stopButton);
-    layout->addLayout(pickRow);
+    return pickRow;
+}
 
+// The shown example's title, the generation status and its progress.
+QLayout* ComparePage::buildStatusRow() {
     auto* statusRow = new QHBoxLayout;
     m_titleLabel = new QLabel(this);
     m_titleLabel->setObjectName(QStringLiteral("compareTitleLabel"));
@@ -211,9 +233,11 @@ ComparePage::ComparePage(ModelRegistry* registry, QWidget* parent) : QWidget(par
     statusRow->addStretch(1);
     statusRow->addWidget(m_statusLabel);
     statusRow->addWidget(m_progress);
-    layout->addLayout(statusRow);
+    return statusRow;
+}
 
-    // The aligned columns.
+// The aligned columns: the dialogue, the reference(s) and one column per possible system.
+QWidget* ComparePage::buildColumnSplitter() {
     m_columns = new QSplitter(Qt::Horizontal, this);
     m_columns->setObjectName(QStringLiteral("compareColumns"));
     m_columns->setChildrenCollapsible(false);
@@ -265,9 +289,11 @@ ComparePage::ComparePage(ModelRegistry* registry, QWidget* parent) : QWidget(par
         m_summaryTitles << title;
         m_scoreLabels << score;
     }
-    layout->addWidget(m_columns, 1);
+    return m_columns;
+}
 
-    // The worker.
+// The generation worker on its thread, and what the page does with its signals.
+void ComparePage::startWorker() {
     m_worker = new CompareWorker;
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
@@ -309,7 +335,9 @@ ComparePage::ComparePage(ModelRegistry* registry, QWidget* parent) : QWidget(par
         updateButtons();
         emit generationFinished(stopped);
     });
+}
 
+void ComparePage::connectControls() {
     connect(m_splitCombo, &QComboBox::currentIndexChanged, this, [this] {
         const SplitSnapshot* split = currentSplit();
         m_indexSpin->setRange(0, split && !split->dialogues.isEmpty() ? split->dialogues.size() - 1 : 0);
@@ -335,15 +363,6 @@ ComparePage::ComparePage(ModelRegistry* registry, QWidget* parent) : QWidget(par
         if (!m_generating && m_summaries.isEmpty()) buildColumns();
         updateButtons();
     });
-
-    setTabOrder(m_searchEdit, m_findButton);
-    setTabOrder(m_findButton, m_randomButton);
-    setTabOrder(m_randomButton, m_generateButton);
-    setTabOrder(m_generateButton, m_stopButton);
-    setStatus(tr("Load DialogSum on the Data page, pick a dialogue and press Generate."));
-    buildColumns();
-    render();
-    updateButtons();
 }
 
 ComparePage::~ComparePage() {

@@ -6,7 +6,9 @@
 // generation settings are edited in place. The Evaluate page opens results-CSV rows here (showExample).
 #pragma once
 
+#include "ui/CompareExample.h"
 #include "ui/DatasetSnapshot.h"
+#include "ui/QtWidgetsFwd.h"
 #include "ui/SystemSpec.h"
 
 #include <QThread>
@@ -16,26 +18,8 @@
 class CompareWorker;
 class GenerationSettingsWidget;
 class ModelRegistry;
-class QCheckBox;
-class QComboBox;
-class QLabel;
-class QLineEdit;
-class QProgressBar;
-class QPushButton;
-class QSpinBox;
-class QSplitter;
-class QTextBrowser;
+class QLayout;
 class SystemPicker;
-
-// An example with its summaries already made (a row of a results CSV).
-struct CompareExample {
-    QString title;  // "results.csv row 12 (test_12)"
-    QString dialogue;
-    QStringList references;
-    QStringList systemNames;
-    QStringList summaries;  // one per system
-};
-Q_DECLARE_METATYPE(CompareExample)
 
 class ComparePage : public QWidget {
     Q_OBJECT
@@ -84,6 +68,13 @@ private:
         double seconds = 0;
         bool hitMaxNewTokens = false;
     };
+    QWidget* buildSetupPanel(ModelRegistry* registry);
+    QLayout* buildPickRow();
+    QLayout* buildStatusRow();
+    QWidget* buildColumnSplitter();
+    void startWorker();
+    void connectControls();
+    // Shows one summary column per chosen system (the others hidden).
     void buildColumns();
     void render();
     void renderSummary(int i);

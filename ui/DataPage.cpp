@@ -10,6 +10,8 @@
 #include "ui/LengthHistogramWidget.h"
 #include "ui/ModelRegistry.h"
 
+#include "engine/data/dialogsum.h"
+
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
@@ -33,6 +35,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <optional>
 
 namespace {
 
@@ -563,8 +566,9 @@ void DataPage::onStatisticsFailed(int requestId, const QString& message) {
 void DataPage::showHistogram() {
     const QString split = m_histogramSplitCombo->currentData().toString();
     if (!split.isEmpty()) QSettings().setValue(QStringLiteral("data/histogramSplit"), split);
-    for (const SplitLengthStatistics& s : m_statistics.splits) {
-        if (s.split == split) {
+    const std::optional<sumlab::Split> wanted = sumlab::parse_split(split.toStdString());
+    for (const sumlab::SplitStatistics& s : m_statistics.splits) {
+        if (s.split == wanted) {
             m_histogram->setStatistics(s, m_statistics.isTokens ? tr("tokens") : tr("words"));
             return;
         }

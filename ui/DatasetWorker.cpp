@@ -70,22 +70,6 @@ SplitSnapshot snapshotOf(const sumlab::DialogSumSplit& split) {
     return s;
 }
 
-LengthHistogram histogramOf(const sumlab::LengthDistribution& d) {
-    LengthHistogram h;
-    h.count = static_cast<int>(d.count);
-    h.min = static_cast<qint64>(d.min);
-    h.mean = d.mean;
-    h.median = d.median;
-    h.p95 = d.p95;
-    h.max = static_cast<qint64>(d.max);
-    for (size_t e : d.bin_edges) h.binEdges << static_cast<qint64>(e);
-    for (size_t c : d.histogram) h.counts << static_cast<qint64>(c);
-    h.maxLength = static_cast<qint64>(d.max_length);
-    h.truncated = static_cast<qint64>(d.truncated);
-    h.truncatedFraction = d.truncated_fraction;
-    return h;
-}
-
 }  // namespace
 
 DatasetWorker::DatasetWorker(QObject* parent) : QObject(parent), m_state(std::make_unique<State>()) {
@@ -161,15 +145,7 @@ void DatasetWorker::computeStatistics(const LengthStatisticsRequest& request) {
             sumlab::StatisticsOptions fine = options;
             fine.prompt_bin_edges = sumlab::automatic_bin_edges(coarse.prompt_lengths.max, 40);
             fine.summary_bin_edges = sumlab::automatic_bin_edges(coarse.summary_lengths.max, 30);
-            sumlab::SplitStatistics stats = sumlab::split_statistics(split, fine);
-            SplitLengthStatistics out;
-            out.split = QString::fromStdString(std::string(sumlab::split_name(stats.split)));
-            out.examples = static_cast<int>(stats.examples);
-            out.references = static_cast<int>(stats.references);
-            out.distinctTopics = static_cast<int>(stats.distinct_topics);
-            out.prompts = histogramOf(stats.prompt_lengths);
-            out.summaries = histogramOf(stats.summary_lengths);
-            result.splits << out;
+            result.splits << sumlab::split_statistics(split, fine);
         }
         emit statisticsReady(result);
     } catch (const sumlab::Cancelled&) {

@@ -55,13 +55,44 @@ enum Selection { AllExamples, FirstN, SeededSample };
 EvaluatePage::EvaluatePage(ModelRegistry* registry, QWidget* parent) : QWidget(parent) {
     setObjectName(QStringLiteral("evaluatePage"));
     auto* layout = new QVBoxLayout(this);
+    layout->addWidget(buildRunPanel(registry));
+    layout->addLayout(buildScoringRow());
 
-    // ---- Run an evaluation ----
+    m_errorLabel = new QLabel(this);
+    m_errorLabel->setObjectName(QStringLiteral("evaluateErrorLabel"));
+    m_errorLabel->setAccessibleName(tr("Error"));
+    m_errorLabel->setWordWrap(true);
+    m_errorLabel->setStyleSheet(QStringLiteral("color: #c0392b;"));
+    m_errorLabel->hide();
+    layout->addWidget(m_errorLabel);
+
+    m_scoreModel = new ScoreTableModel(this);
+    m_deltaModel = new DeltaTableModel(this);
+    m_exampleModel = new ExampleDeltaModel(this);
+    layout->addWidget(buildResultsTabs(), 1);
+
+    startWorkers();
+    setStatus(tr("Choose systems and examples and press Run, or open a results CSV."));
+    updateButtons();
+}
+
+// Systems, data, output, generation settings, and the run's controls and status.
+QWidget* EvaluatePage::buildRunPanel(ModelRegistry* registry) {
     auto* run = new QGroupBox(tr("Run an evaluation"), this);
     auto* runLayout = new QVBoxLayout(run);
     m_picker = new SystemPicker(registry, QStringLiteral("evaluate"), true, run);
     runLayout->addWidget(m_picker);
+    runLayout->addLayout(buildDataRow(run));
+    runLayout->addLayout(buildOutputRow(run));
+    m_settings = new GenerationSettingsWidget(QStringLiteral("evaluate"), run);
+    runLayout->addWidget(m_settings);
+    runLayout->addLayout(buildControlRow(run));
+    runLayout->addWidget(m_statusLabel);
+    return run;
+}
 
+// Where the examples come from: data, split and which of its examples.
+QLayout* EvaluatePage::buildDataRow(QWidget* run) {
     auto* dataRow = new QHBoxLayout;
     auto* dataLabel = new QLabel(tr("D&ata"), run);
     m_dataEdit = new QLineEdit(run);
@@ -93,8 +124,13 @@ EvaluatePage::EvaluatePage(ModelRegistry* registry, QWidget* parent) : QWidget(p
     dataRow->addWidget(m_selectionCombo);
     dataRow->addWidget(m_countSpin);
     dataRow->addWidget(m_sampleSeedSpin);
-    runLayout->addLayout(dataRow);
+    connect(browseData, &QPushButton::clicked, this, &EvaluatePage::browseData);
+    connect(m_selectionCombo, &QComboBox::currentIndexChanged, this, &EvaluatePage::updateButtons);
+    return dataRow;
+}
 
+// The results CSV written and the batch size.
+QLayout* EvaluatePage::buildOutputRow(QWidget* run) {
     auto* outputRow = new QHBoxLayout;
     auto* outputLabel = new QLabel(tr("&Output"), run);
     m_outputEdit = new QLineEdit(run);
@@ -115,10 +151,12 @@ EvaluatePage::EvaluatePage(ModelRegistry* registry, QWidget* parent) : QWidget(p
     outputRow->addWidget(browseOutput);
     outputRow->addWidget(batchLabel);
     outputRow->addWidget(m_batchSpin);
-    runLayout->addLayout(outputRow);
-    m_settings = new GenerationSettingsWidget(QStringLiteral("evaluate"), run);
-    runLayout->addWidget(m_settings);
+    connect(browseOutput, &QPushButton::clicked, this, &EvaluatePage::browseOutput);
+    return outputRow;
+}
 
+// Run, pause, stop, progress and "Open results CSV"; also makes the status label shown under them.
+QLayout* EvaluatePage::buildControlRow(QWidget* run) {
     auto* controlRow = new QHBoxLayout;
     m_runButton = new QPushButton(tr("&Run evaluation"), run);
     Accessible::describe(m_runButton, "evaluateRunButton", tr("Run evaluation"), tr("Summarise the chosen examples with every chosen system into the results CSV"));
@@ -143,11 +181,15 @@ EvaluatePage::EvaluatePage(ModelRegistry* registry, QWidget* parent) : QWidget(p
     controlRow->addWidget(m_stopButton);
     controlRow->addWidget(m_progress, 1);
     controlRow->addWidget(openButton);
-    runLayout->addLayout(controlRow);
-    runLayout->addWidget(m_statusLabel);
-    layout->addWidget(run);
+    connect(openButton, &QPushButton::clicked, this, &EvaluatePage::browseResults);
+    connect(m_runButton, &QPushButton::clicked, this, &EvaluatePage::startEvaluation);
+    connect(m_pauseButton, &QPushButton::toggled, this, &EvaluatePage::setPaused);
+    connect(m_stopButton, &QPushButton::clicked, this, &EvaluatePage::stopEvaluation);
+    return controlRow;
+}
 
-    // ---- Scores ----
+// How the results are scored (stemmer, references, bootstrap) and the exports.
+QLayout* EvaluatePage::buildScoringRow() {
     auto* scoreRow = new QHBoxLayout;
     m_stemmerCheck = new QCheckBox(tr("Porter &stemmer"), this);
     m_stemmerCheck->setChecked(true);
@@ -183,24 +225,26 @@ EvaluatePage::EvaluatePage(ModelRegistry* registry, QWidget* parent) : QWidget(p
     scoreRow->addStretch(1);
     scoreRow->addWidget(exportTable);
     scoreRow->addWidget(exportChart);
-    layout->addLayout(scoreRow);
+    connect(exportTable, &QPushButton::clicked, this, &EvaluatePage::exportTableInteractively);
+    connect(exportChart, &QPushButton::clicked, this, &EvaluatePage::exportChartInteractively);
+    connect(m_stemmerCheck, &QCheckBox::toggled, this, &EvaluatePage::rescore);
+    connect(m_referencesCombo, &QComboBox::currentIndexChanged, this, &EvaluatePage::rescore);
+    connect(m_resamplesSpin, &QSpinBox::editingFinished, this, &EvaluatePage::rescore);
+    connect(m_bootstrapSeedSpin, &QSpinBox::editingFinished, this, &EvaluatePage::rescore);
+    return scoreRow;
+}
 
-    m_errorLabel = new QLabel(this);
-    m_errorLabel->setObjectName(QStringLiteral("evaluateErrorLabel"));
-    m_errorLabel->setAccessibleName(tr("Error"));
-    m_errorLabel->setWordWrap(true);
-    m_errorLabel->setStyleSheet(QStringLiteral("color: #c0392b;"));
-    m_errorLabel->hide();
-    layout->addWidget(m_errorLabel);
-
-    m_scoreModel = new ScoreTableModel(this);
-    m_deltaModel = new DeltaTableModel(this);
-    m_exampleModel = new ExampleDeltaModel(this);
-
+QWidget* EvaluatePage::buildResultsTabs() {
     m_tabs = new QTabWidget(this);
     m_tabs->setObjectName(QStringLiteral("evaluateTabs"));
     m_tabs->setAccessibleName(tr("Results views"));
-    // Scores: the table beside its chart, the deltas, the provenance.
+    m_tabs->addTab(buildScoresTab(), tr("Scores"));
+    m_tabs->addTab(buildWinsTab(), tr("&Wins and losses"));
+    return m_tabs;
+}
+
+// Scores: the table beside its chart, the deltas, the provenance.
+QWidget* EvaluatePage::buildScoresTab() {
     auto* scoresTab = new QSplitter(Qt::Vertical, m_tabs);
     m_scoresTabSplitter = scoresTab;
     auto* top = new QSplitter(Qt::Horizontal, scoresTab);
@@ -224,7 +268,11 @@ EvaluatePage::EvaluatePage(ModelRegistry* registry, QWidget* parent) : QWidget(p
     scoresTab->setStretchFactor(0, 2);
     scoresTab->setStretchFactor(1, 2);
     scoresTab->setStretchFactor(2, 1);
-    m_tabs->addTab(scoresTab, tr("Scores"));
+    return scoresTab;
+}
+
+// The examples ranked by one system's wins and losses against another.
+QWidget* EvaluatePage::buildWinsTab() {
     auto* winsTab = new QWidget(m_tabs);
     auto* winsLayout = new QVBoxLayout(winsTab);
     auto* winsRow = new QHBoxLayout;
@@ -249,10 +297,14 @@ EvaluatePage::EvaluatePage(ModelRegistry* registry, QWidget* parent) : QWidget(p
                               tr("Activate a row (double-click or Enter) to open the example in the Compare page"));
     m_exampleView->setModel(m_exampleModel);
     winsLayout->addWidget(m_exampleView, 1);
-    m_tabs->addTab(winsTab, tr("&Wins and losses"));
-    layout->addWidget(m_tabs, 1);
+    for (QComboBox* combo : {m_systemACombo, m_systemBCombo, m_metricCombo, m_orderCombo})
+        connect(combo, &QComboBox::currentIndexChanged, this, &EvaluatePage::updateComparison);
+    connect(m_exampleView, &QTableView::activated, this, [this](const QModelIndex& index) { openExample(index.row()); });
+    return winsTab;
+}
 
-    // ---- Workers ----
+// The evaluation and scoring workers on their threads, and what the page does with their signals.
+void EvaluatePage::startWorkers() {
     m_evaluationWorker = new EvaluationWorker;
     m_evaluationWorker->moveToThread(&m_evaluationThread);
     connect(&m_evaluationThread, &QThread::finished, m_evaluationWorker, &QObject::deleteLater);
@@ -302,26 +354,6 @@ EvaluatePage::EvaluatePage(ModelRegistry* registry, QWidget* parent) : QWidget(p
         m_scoreStatusLabel->setText(tr("Could not score %1").arg(QFileInfo(m_resultsPath).fileName()));
         emit scoreFailed(message);
     });
-
-    connect(browseData, &QPushButton::clicked, this, &EvaluatePage::browseData);
-    connect(browseOutput, &QPushButton::clicked, this, &EvaluatePage::browseOutput);
-    connect(openButton, &QPushButton::clicked, this, &EvaluatePage::browseResults);
-    connect(m_runButton, &QPushButton::clicked, this, &EvaluatePage::startEvaluation);
-    connect(m_pauseButton, &QPushButton::toggled, this, &EvaluatePage::setPaused);
-    connect(m_stopButton, &QPushButton::clicked, this, &EvaluatePage::stopEvaluation);
-    connect(exportTable, &QPushButton::clicked, this, &EvaluatePage::exportTableInteractively);
-    connect(exportChart, &QPushButton::clicked, this, &EvaluatePage::exportChartInteractively);
-    connect(m_selectionCombo, &QComboBox::currentIndexChanged, this, &EvaluatePage::updateButtons);
-    connect(m_stemmerCheck, &QCheckBox::toggled, this, &EvaluatePage::rescore);
-    connect(m_referencesCombo, &QComboBox::currentIndexChanged, this, &EvaluatePage::rescore);
-    connect(m_resamplesSpin, &QSpinBox::editingFinished, this, &EvaluatePage::rescore);
-    connect(m_bootstrapSeedSpin, &QSpinBox::editingFinished, this, &EvaluatePage::rescore);
-    for (QComboBox* combo : {m_systemACombo, m_systemBCombo, m_metricCombo, m_orderCombo})
-        connect(combo, &QComboBox::currentIndexChanged, this, &EvaluatePage::updateComparison);
-    connect(m_exampleView, &QTableView::activated, this, [this](const QModelIndex& index) { openExample(index.row()); });
-
-    setStatus(tr("Choose systems and examples and press Run, or open a results CSV."));
-    updateButtons();
 }
 
 EvaluatePage::~EvaluatePage() {

@@ -7,8 +7,9 @@
 // Scoring runs on a ScoreWorker thread; stemmer, references and resamples re-score on change.
 #pragma once
 
-#include "ui/ComparePage.h"
+#include "ui/CompareExample.h"
 #include "ui/EvaluationResults.h"
+#include "ui/QtWidgetsFwd.h"
 
 #include <QThread>
 #include <QWidget>
@@ -19,17 +20,7 @@ class EvaluationWorker;
 class ExampleDeltaModel;
 class GenerationSettingsWidget;
 class ModelRegistry;
-class QCheckBox;
-class QComboBox;
-class QLabel;
-class QLineEdit;
-class QProgressBar;
-class QPushButton;
-class QSpinBox;
-class QSplitter;
-class QTabWidget;
-class QTableView;
-class QTextBrowser;
+class QLayout;
 class ScoreTableModel;
 class ScoreWorker;
 class SystemPicker;
@@ -78,6 +69,15 @@ signals:
     void exampleRequested(const CompareExample& example);
 
 private:
+    QWidget* buildRunPanel(ModelRegistry* registry);
+    QLayout* buildDataRow(QWidget* run);
+    QLayout* buildOutputRow(QWidget* run);
+    QLayout* buildControlRow(QWidget* run);
+    QLayout* buildScoringRow();
+    QWidget* buildResultsTabs();
+    QWidget* buildScoresTab();
+    QWidget* buildWinsTab();
+    void startWorkers();
     void rescore();
     void showScores(const ScoreResult& result);
     void showError(const QString& message);

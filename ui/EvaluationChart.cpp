@@ -30,13 +30,7 @@ EvaluationChart::EvaluationChart(QWidget* parent) : QWidget(parent) {
     clear();
 }
 
-QStringList EvaluationChart::imageFilters() {
-    QStringList filters{tr("PNG image (*.png)"), tr("JPEG image (*.jpg)"), tr("PDF document (*.pdf)")};
-#ifdef SUMLAB_HAVE_QTSVG
-    filters << tr("SVG image (*.svg)");
-#endif
-    return filters;
-}
+QStringList EvaluationChart::imageFilters() { return plotImageFilters(); }
 
 void EvaluationChart::clear() {
     m_result = ScoreResult{};

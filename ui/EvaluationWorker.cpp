@@ -1,5 +1,6 @@
 // LibTorch headers come before any Qt header: Qt's `slots` macro breaks them.
 #include "engine/generation/evaluation.h"
+#include "engine/generation/system.h"
 #include "base/errors.h"
 
 #include <c10/util/Exception.h>
@@ -32,7 +33,7 @@ void EvaluationWorker::run(const EvaluationRequest& request) {
             if (request.limit > 0) spec.selection.limit = static_cast<size_t>(request.limit);
             spec.output = request.output.toStdString();
             spec.column = system.column.toStdString() + "_summaries";
-            spec.generation = request.generation.appliedTo(sumlab::model_generation_config(spec.model_dir));
+            spec.generation = request.generation.appliedTo(sumlab::system_generation_config(spec.model_dir));
             spec.dtype = request.generation.dtype;
 
             sumlab::EvaluationCallbacks callbacks;

@@ -1,5 +1,6 @@
 // LibTorch before Qt: Qt's `slots` macro breaks torch headers.
 #include "engine/generation/system.h"
+#include "engine/runtime/system_info.h"
 
 #include "ui/GenerationSettingsWidget.h"
 
@@ -70,7 +71,7 @@ GenerationSettingsWidget::GenerationSettingsWidget(const QString& prefix, QWidge
             case Kind::real: {
                 auto* spin = new QDoubleSpinBox(this);
                 spin->setDecimals(3);
-                spin->setRange(s.min, s.max);
+                spin->setRange(sumlab::generation_lowest_value(s, 0.001), s.max);  // 3 decimals: 0.001 above an excluded 0
                 spin->setSingleStep(0.05);
                 connect(spin, &QDoubleSpinBox::valueChanged, this, &GenerationSettingsWidget::changed);
                 field = spin;
@@ -96,7 +97,7 @@ GenerationSettingsWidget::GenerationSettingsWidget(const QString& prefix, QWidge
     m_dtype = new QComboBox(this);
     for (const std::string& name : sumlab::dtype_names()) m_dtype->addItem(QString::fromStdString(name));
     Accessible::describe(m_dtype, (prefix + QStringLiteral("DtypeCombo")).toLatin1().constData(), tr("dtype"),
-                         sumlab::cpu_has_fast_bfloat16()
+                         sumlab::cpu_has_bf16_units()
                              ? tr("float32 is exact to transformers; bfloat16 casts the weights (model.to(torch.bfloat16)) and runs on this "
                                   "CPU's bfloat16 units, several times faster")
                              : tr("float32 is exact to transformers; bfloat16 casts the weights (model.to(torch.bfloat16)). This CPU has no "

@@ -14,7 +14,7 @@ void HumanEvalWorker::loadResults(int requestId, const QString& path) {
     try {
         emit resultsLoaded(requestId, path, sumlab::read_results_csv(path.toStdString()));
     } catch (const std::exception& e) {
-        emit failed(requestId, QString::fromUtf8(e.what()));
+        emit loadFailed(requestId, QString::fromUtf8(e.what()));
     }
 }
 
@@ -25,6 +25,6 @@ void HumanEvalWorker::merge(int requestId, const MergeRequest& request) {
         for (const QString& path : request.ratingsFiles) files.push_back(sumlab::read_rating_file(path.toStdString()));
         emit merged(requestId, sumlab::merge_ratings(table, files, request.options), table);
     } catch (const std::exception& e) {
-        emit failed(requestId, QString::fromUtf8(e.what()));
+        emit mergeFailed(requestId, QString::fromUtf8(e.what()));
     }
 }

@@ -35,5 +35,7 @@ public slots:
 signals:
     void resultsLoaded(int requestId, const QString& path, const sumlab::ResultsTable& table);
     void merged(int requestId, const sumlab::HumanEvalReport& report, const sumlab::ResultsTable& table);
-    void failed(int requestId, const QString& message);
+    // One signal per kind of request: the Rate and Results tabs number their requests independently.
+    void loadFailed(int requestId, const QString& message);
+    void mergeFailed(int requestId, const QString& message);
 };

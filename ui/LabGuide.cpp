@@ -250,8 +250,8 @@ void LabGuide::onModelRegistered(const ModelInfo& info) {
     else if (info.origin.startsWith(QLatin1String("Fine-tuned"))) setDone(FullFineTune, true, tr("Fine-tuned model %1 registered").arg(info.name));
 }
 
-void LabGuide::onRunEnded(const QString& runDir, RunState state) {
-    if (state != RunState::Finished) return;
+void LabGuide::onRunEnded(const QString& runDir, sumlab::RunStatus state) {
+    if (state != sumlab::RunStatus::finished) return;
     const QString method = runMethod(runDir);
     const QString name = QFileInfo(runDir).fileName();
     if (method == QLatin1String("lora")) setDone(TrainLora, true, tr("Run %1 finished (LoRA)").arg(name));

@@ -47,7 +47,7 @@ public slots:
     // fine-tuning and an adapter for LoRA training.
     void onModelRegistered(const ModelInfo& info);
     // TrainPage::runEnded: a finished run ticks full fine-tuning or LoRA, by its run.json's method.
-    void onRunEnded(const QString& runDir, RunState state);
+    void onRunEnded(const QString& runDir, sumlab::RunStatus state);
     // The Compare page showed systems' summaries of a dialogue.
     void onCompared();
     // A results CSV was written by an evaluation or opened (Evaluate or Rating page).

@@ -2,6 +2,8 @@
 
 #include "ui/PlotTheme.h"
 
+#include "engine/data/dialogsum.h"
+
 #include <qcustomplot.h>
 
 #include <QEvent>
@@ -71,19 +73,20 @@ void LengthHistogramWidget::changeEvent(QEvent* event) {
     if (event->type() == QEvent::PaletteChange || event->type() == QEvent::StyleChange) applyTheme();
 }
 
-void LengthHistogramWidget::fillPanel(Panel& panel, const LengthHistogram& h, const QString& what, const QString& axisLabel) {
+void LengthHistogramWidget::fillPanel(Panel& panel, const sumlab::LengthDistribution& h, const QString& what, const QString& axisLabel) {
     QVector<double> keptKeys, keptValues, cutKeys, cutValues;
+    const std::vector<size_t>& edges = h.bin_edges;
     double width = 1;
-    if (h.binEdges.size() >= 2) width = static_cast<double>(h.binEdges[1] - h.binEdges[0]);
+    if (edges.size() >= 2) width = static_cast<double>(edges[1] - edges[0]);
     double yMax = 1;
-    for (int i = 0; i < h.counts.size() && i < h.binEdges.size(); ++i) {
-        const double start = static_cast<double>(h.binEdges[i]);
-        const double end = i + 1 < h.binEdges.size() ? static_cast<double>(h.binEdges[i + 1]) : start + width;
+    for (size_t i = 0; i < h.histogram.size() && i < edges.size(); ++i) {
+        const double start = static_cast<double>(edges[i]);
+        const double end = i + 1 < edges.size() ? static_cast<double>(edges[i + 1]) : start + width;
         const double center = (start + end) / 2;
-        const double value = static_cast<double>(h.counts[i]);
+        const double value = static_cast<double>(h.histogram[i]);
         yMax = std::max(yMax, value);
         // A bin wholly above the limit holds only truncated texts; a bin across it counts as kept.
-        if (start > static_cast<double>(h.maxLength)) {
+        if (start > static_cast<double>(h.max_length)) {
             cutKeys << center;
             cutValues << value;
         } else {
@@ -95,31 +98,32 @@ void LengthHistogramWidget::fillPanel(Panel& panel, const LengthHistogram& h, co
     panel.truncated->setWidth(width * 0.92);
     panel.kept->setData(keptKeys, keptValues, true);
     panel.truncated->setData(cutKeys, cutValues, true);
-    const double xEnd = std::max(static_cast<double>(h.maxLength) * 1.05,
-                                 h.binEdges.isEmpty() ? 1.0 : static_cast<double>(h.binEdges.last()) + width);
+    const double xEnd = std::max(static_cast<double>(h.max_length) * 1.05,
+                                 edges.empty() ? 1.0 : static_cast<double>(edges.back()) + width);
     panel.rect->axis(QCPAxis::atBottom)->setRange(0, xEnd);
     panel.rect->axis(QCPAxis::atLeft)->setRange(0, yMax * 1.1);
-    panel.limit->point1->setCoords(static_cast<double>(h.maxLength), 0);
-    panel.limit->point2->setCoords(static_cast<double>(h.maxLength), 1);
+    panel.limit->point1->setCoords(static_cast<double>(h.max_length), 0);
+    panel.limit->point2->setCoords(static_cast<double>(h.max_length), 1);
     panel.limit->setVisible(true);
     panel.rect->axis(QCPAxis::atBottom)->setLabel(axisLabel);
-    panel.title->setText(tr("%1: %2% above %3").arg(what).arg(QLocale().toString(100.0 * h.truncatedFraction, 'f', 1)).arg(h.maxLength));
+    panel.title->setText(tr("%1: %2% above %3").arg(what).arg(QLocale().toString(100.0 * h.truncated_fraction, 'f', 1)).arg(static_cast<qulonglong>(h.max_length)));
 }
 
-void LengthHistogramWidget::setStatistics(const SplitLengthStatistics& s, const QString& unit) {
-    fillPanel(m_prompts, s.prompts, tr("Prompts"), tr("prompt length (%1)").arg(unit));
-    fillPanel(m_summaries, s.summaries, tr("Summaries"), tr("summary length (%1)").arg(unit));
+void LengthHistogramWidget::setStatistics(const sumlab::SplitStatistics& s, const QString& unit) {
+    fillPanel(m_prompts, s.prompt_lengths, tr("Prompts"), tr("prompt length (%1)").arg(unit));
+    fillPanel(m_summaries, s.summary_lengths, tr("Summaries"), tr("summary length (%1)").arg(unit));
     const QLocale locale;
-    auto describe = [&](const QString& what, const LengthHistogram& h) {
+    auto count = [&](size_t n) { return locale.toString(static_cast<qulonglong>(n)); };
+    auto describe = [&](const QString& what, const sumlab::LengthDistribution& h) {
         return tr("%1: %2 texts, min %3, mean %4, median %5, p95 %6, max %7; %8 (%9%) longer than %10 %11 are truncated.")
-            .arg(what, locale.toString(h.count), locale.toString(h.min), locale.toString(h.mean, 'f', 1), locale.toString(h.median, 'f', 1),
-                 locale.toString(h.p95, 'f', 1), locale.toString(h.max), locale.toString(h.truncated),
-                 locale.toString(100.0 * h.truncatedFraction, 'f', 1))
-            .arg(h.maxLength)
+            .arg(what, count(h.count), count(h.min), locale.toString(h.mean, 'f', 1), locale.toString(h.median, 'f', 1),
+                 locale.toString(h.p95, 'f', 1), count(h.max), count(h.truncated), locale.toString(100.0 * h.truncated_fraction, 'f', 1))
+            .arg(static_cast<qulonglong>(h.max_length))
             .arg(unit);
     };
-    const QString text = tr("Split %1, lengths in %2.").arg(s.split, unit) + '\n' + describe(tr("Prompts"), s.prompts) + '\n' +
-                         describe(tr("Summaries"), s.summaries);
+    const QString split = QString::fromStdString(std::string(sumlab::split_name(s.split)));
+    const QString text = tr("Split %1, lengths in %2.").arg(split, unit) + '\n' + describe(tr("Prompts"), s.prompt_lengths) + '\n' +
+                         describe(tr("Summaries"), s.summary_lengths);
     m_summary->setText(text);
     m_plot->setAccessibleDescription(text);
     m_plot->replot();

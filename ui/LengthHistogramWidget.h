@@ -20,7 +20,7 @@ public:
     explicit LengthHistogramWidget(QWidget* parent = nullptr);
 
     // Shows `statistics`, lengths counted in `unit` ("T5 tokens", "whitespace words").
-    void setStatistics(const SplitLengthStatistics& statistics, const QString& unit);
+    void setStatistics(const sumlab::SplitStatistics& statistics, const QString& unit);
     // Empties the plots and shows `message` instead of numbers.
     void clear(const QString& message);
 
@@ -40,7 +40,7 @@ private:
     };
     Panel makePanel(int column, const QString& xLabel);
     // `what` names the texts in the title ("Prompts"), `axisLabel` the x-axis.
-    void fillPanel(Panel& panel, const LengthHistogram& histogram, const QString& what, const QString& axisLabel);
+    void fillPanel(Panel& panel, const sumlab::LengthDistribution& lengths, const QString& what, const QString& axisLabel);
     void applyTheme();
 
     QCustomPlot* m_plot = nullptr;

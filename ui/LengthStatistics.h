@@ -1,33 +1,13 @@
-// Length statistics of a dataset's prompts and summaries as plain Qt values (from the engine's
-// split_statistics), computed on the DatasetWorker thread for the Data page's histograms.
+// Length statistics of a dataset's prompts and summaries as the Data page gets them: the engine's own
+// sumlab::SplitStatistics (engine/data/dataset_statistics.h, computed on the DatasetWorker thread) plus what the UI
+// asked for and how the lengths were counted.
 #pragma once
+
+#include "engine/data/dataset_statistics.h"
 
 #include <QMetaType>
 #include <QString>
 #include <QVector>
-
-struct LengthHistogram {
-    int count = 0;
-    qint64 min = 0;
-    double mean = 0;
-    double median = 0;
-    double p95 = 0;
-    qint64 max = 0;
-    QVector<qint64> binEdges;  // ascending, binEdges[0] == 0; the last bin is open
-    QVector<qint64> counts;    // counts[i] counts [binEdges[i], binEdges[i+1])
-    qint64 maxLength = 0;      // the truncation limit
-    qint64 truncated = 0;      // lengths above maxLength
-    double truncatedFraction = 0;
-};
-
-struct SplitLengthStatistics {
-    QString split;        // "train", ...
-    int examples = 0;
-    int references = 0;
-    int distinctTopics = 0;
-    LengthHistogram prompts;    // one per dialogue, of the rendered prompt, against max_source_length
-    LengthHistogram summaries;  // one per reference summary, against max_target_length
-};
 
 // What the lengths are counted with.
 struct LengthStatisticsRequest {
@@ -43,7 +23,7 @@ struct LengthStatisticsResult {
     bool isTokens = false;     // false: whitespace words
     QString unitDescription;   // "T5 tokens (tiny-flan's tokenizer, including </s>)" or "whitespace words"
     QString warning;           // why tokens were asked for but words were counted, else empty
-    QVector<SplitLengthStatistics> splits;
+    QVector<sumlab::SplitStatistics> splits;  // in the dataset's split order
 };
 
 Q_DECLARE_METATYPE(LengthStatisticsRequest)

@@ -43,8 +43,8 @@ QString number(double v) { return QString::number(v, 'g', 10); }
 
 LossPlotWidget::LossPlotWidget(QWidget* parent) : QWidget(parent) {
     setObjectName("lossPlotWidget");
-    qRegisterMetaType<StepPoint>();
-    qRegisterMetaType<EvalPoint>();
+    qRegisterMetaType<sumlab::StepMetrics>();
+    qRegisterMetaType<sumlab::EvalMetrics>();
     qRegisterMetaType<RunCurves>();
 
     auto* layout = new QVBoxLayout(this);
@@ -158,13 +158,7 @@ LossPlotWidget::LossPlotWidget(QWidget* parent) : QWidget(parent) {
     updateEmptyHint();
 }
 
-QStringList LossPlotWidget::imageFilters() {
-    QStringList filters{tr("PNG image (*.png)"), tr("JPEG image (*.jpg)"), tr("PDF document (*.pdf)")};
-#ifdef SUMLAB_HAVE_QTSVG
-    filters << tr("SVG image (*.svg)");
-#endif
-    return filters;
-}
+QStringList LossPlotWidget::imageFilters() { return plotImageFilters(); }
 
 QVector<double> LossPlotWidget::emaSmooth(const QVector<double>& values, double weight) {
     QVector<double> out;
@@ -187,27 +181,27 @@ void LossPlotWidget::changeEvent(QEvent* event) {
     }
 }
 
-double LossPlotWidget::xOf(const StepPoint& p) const {
+double LossPlotWidget::xOf(const sumlab::StepMetrics& p) const {
     switch (m_xAxis) {
         case XAxis::Step: return static_cast<double>(p.step);
         case XAxis::Epoch: return p.epoch;
-        case XAxis::Tokens: return static_cast<double>(p.tokensSeen);
+        case XAxis::Tokens: return static_cast<double>(p.tokens_seen);
     }
     return 0;
 }
 
-double LossPlotWidget::xOfEval(const RunGraphs& run, const EvalPoint& p) const {
+double LossPlotWidget::xOfEval(const RunGraphs& run, const sumlab::EvalMetrics& p) const {
     if (m_xAxis == XAxis::Step) return static_cast<double>(p.step);
     if (m_xAxis == XAxis::Epoch) return p.epoch;
     // Evaluations do not count tokens: interpolate the tokens seen between the logging lines around the step.
-    const QVector<StepPoint>& steps = run.curves.steps;
+    const QVector<sumlab::StepMetrics>& steps = run.curves.steps;
     if (steps.isEmpty()) return qQNaN();
-    auto after = std::lower_bound(steps.begin(), steps.end(), p.step, [](const StepPoint& s, qint64 step) { return s.step < step; });
-    if (after == steps.end()) return static_cast<double>(steps.last().tokensSeen);
-    if (after->step == p.step || after == steps.begin()) return static_cast<double>(after->tokensSeen);
-    const StepPoint& before = *(after - 1);
+    auto after = std::lower_bound(steps.begin(), steps.end(), p.step, [](const sumlab::StepMetrics& s, qint64 step) { return s.step < step; });
+    if (after == steps.end()) return static_cast<double>(steps.last().tokens_seen);
+    if (after->step == p.step || after == steps.begin()) return static_cast<double>(after->tokens_seen);
+    const sumlab::StepMetrics& before = *(after - 1);
     const double t = static_cast<double>(p.step - before.step) / static_cast<double>(after->step - before.step);
-    return static_cast<double>(before.tokensSeen) + t * static_cast<double>(after->tokensSeen - before.tokensSeen);
+    return static_cast<double>(before.tokens_seen) + t * static_cast<double>(after->tokens_seen - before.tokens_seen);
 }
 
 void LossPlotWidget::styleRun(RunGraphs& run, int index) {
@@ -236,10 +230,10 @@ void LossPlotWidget::styleRun(RunGraphs& run, int index) {
 
 void LossPlotWidget::refillRun(RunGraphs& run) {
     QVector<double> xs, losses, lrs;
-    for (const StepPoint& p : run.curves.steps) {
+    for (const sumlab::StepMetrics& p : run.curves.steps) {
         xs << xOf(p);
         losses << p.loss;
-        lrs << p.learningRate;
+        lrs << p.learning_rate;
     }
     run.smoothed = emaSmooth(losses, m_smoothing);
     run.emaBiased = 0;
@@ -252,11 +246,11 @@ void LossPlotWidget::refillRun(RunGraphs& run) {
     run.smooth->setData(xs, run.smoothed, true);
     run.lr->setData(xs, lrs, true);
     QVector<double> ex, ey;
-    for (const EvalPoint& e : run.curves.evals) {
+    for (const sumlab::EvalMetrics& e : run.curves.evals) {
         const double x = xOfEval(run, e);
         if (std::isnan(x)) continue;
         ex << x;
-        ey << e.evalLoss;
+        ey << e.eval_loss;
     }
     run.eval->setData(ex, ey, true);
 }
@@ -303,7 +297,7 @@ void LossPlotWidget::startLiveRun(const QString& name) { setRuns({RunCurves{name
 
 void LossPlotWidget::clear() { setRuns({}); }
 
-void LossPlotWidget::addStep(const StepPoint& point) {
+void LossPlotWidget::addStep(const sumlab::StepMetrics& point) {
     if (m_runs.isEmpty()) startLiveRun(tr("run"));
     RunGraphs& run = m_runs.last();
     run.curves.steps << point;
@@ -314,19 +308,19 @@ void LossPlotWidget::addStep(const StepPoint& point) {
     const double x = xOf(point);
     run.raw->addData(x, point.loss);
     run.smooth->addData(x, smoothed);
-    run.lr->addData(x, point.learningRate);
+    run.lr->addData(x, point.learning_rate);
     updateEmptyHint();
     autoRange();
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
-void LossPlotWidget::addEval(const EvalPoint& point) {
+void LossPlotWidget::addEval(const sumlab::EvalMetrics& point) {
     if (m_runs.isEmpty()) startLiveRun(tr("run"));
     RunGraphs& run = m_runs.last();
     const bool first = run.curves.evals.isEmpty();
     run.curves.evals << point;
     const double x = xOfEval(run, point);
-    if (!std::isnan(x)) run.eval->addData(x, point.evalLoss);
+    if (!std::isnan(x)) run.eval->addData(x, point.eval_loss);
     if (first) {
         run.eval->setVisible(true);
         run.eval->addToLegend();
@@ -458,12 +452,12 @@ bool LossPlotWidget::exportCsv(const QString& path, QString* error) const {
     for (const RunGraphs& r : m_runs) {
         const QString name = csvField(r.curves.name);
         for (int i = 0; i < r.curves.steps.size(); ++i) {
-            const StepPoint& p = r.curves.steps[i];
-            out << name << ",train," << p.step << ',' << number(p.epoch) << ',' << p.tokensSeen << ',' << number(p.loss) << ','
-                << number(r.smoothed.value(i)) << ',' << number(p.learningRate) << ',' << number(p.gradNorm) << ",\n";
+            const sumlab::StepMetrics& p = r.curves.steps[i];
+            out << name << ",train," << p.step << ',' << number(p.epoch) << ',' << p.tokens_seen << ',' << number(p.loss) << ','
+                << number(r.smoothed.value(i)) << ',' << number(p.learning_rate) << ',' << number(p.grad_norm) << ",\n";
         }
-        for (const EvalPoint& e : r.curves.evals)
-            out << name << ",eval," << e.step << ',' << number(e.epoch) << ",,,,,," << number(e.evalLoss) << '\n';
+        for (const sumlab::EvalMetrics& e : r.curves.evals)
+            out << name << ",eval," << e.step << ',' << number(e.epoch) << ",,,,,," << number(e.eval_loss) << '\n';
     }
     out.flush();
     if (!file.commit()) {

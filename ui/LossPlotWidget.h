@@ -32,8 +32,8 @@ public:
     void startLiveRun(const QString& name);
     void clear();
     // Append to the last run (a live run); points must come in step order.
-    void addStep(const StepPoint& point);
-    void addEval(const EvalPoint& point);
+    void addStep(const sumlab::StepMetrics& point);
+    void addEval(const sumlab::EvalMetrics& point);
 
     void setXAxis(XAxis axis);
     XAxis xAxis() const { return m_xAxis; }
@@ -83,8 +83,8 @@ private:
     void rebuildGraphs();
     void refillRun(RunGraphs& run);
     void styleRun(RunGraphs& run, int index);
-    double xOf(const StepPoint& p) const;
-    double xOfEval(const RunGraphs& run, const EvalPoint& p) const;
+    double xOf(const sumlab::StepMetrics& p) const;
+    double xOfEval(const RunGraphs& run, const sumlab::EvalMetrics& p) const;
     void updateAxisLabels();
     void autoRange();
     void updateLearningRateAxis();

@@ -42,6 +42,25 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     addDockWidget(Qt::RightDockWidgetArea, m_labGuide);
     m_labGuide->hide();  // F1 shows it; restoreState() brings back the user's choice
 
+    buildPageStack();
+    buildStatusBar();
+    buildMenus();
+
+    connectPages();
+
+    m_registry->restore();
+    QSettings settings;
+    resize(1280, 820);
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    showPage(settings.value(QStringLiteral("window/page"), DataPageIndex).toInt());
+    const QString lastData = settings.value(QStringLiteral("data/lastPath")).toString();
+    if (!lastData.isEmpty() && QFileInfo::exists(lastData)) m_dataPage->loadPath(lastData);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildPageStack() {
     auto* central = new QWidget(this);
     auto* layout = new QHBoxLayout(central);
     m_sidebar = new QListWidget(central);
@@ -75,7 +94,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     layout->addWidget(m_pages, 1);
     setCentralWidget(central);
     setTabOrder(m_sidebar, m_pages);
+}
 
+void MainWindow::buildStatusBar() {
     m_jobLabel = new QLabel(tr("No training running"), this);
     m_jobLabel->setObjectName("jobStatusLabel");
     m_jobLabel->setAccessibleName(tr("Running job"));
@@ -89,10 +110,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     statusBar()->addPermanentWidget(m_jobLabel);
     statusBar()->addPermanentWidget(m_jobProgress);
     statusBar()->showMessage(tr("Ready"), 3000);
+}
 
-    buildMenus();
-
-    // Pages speak through signals; this is the only place that knows them all.
+void MainWindow::connectPages() {
     const auto showMessage = [this](const QString& message) { statusBar()->showMessage(message, 6000); };
     connect(m_dataPage, &DataPage::statusMessage, this, showMessage);
     connect(m_modelsPage, &ModelsPage::statusMessage, this, showMessage);
@@ -137,18 +157,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     connect(m_ratingPage, &RatingPage::resultsOpened, m_labGuide, &LabGuide::onResultsCsv);
     connect(m_ratingPage, &RatingPage::ratingSaved, m_labGuide, &LabGuide::onRatingSaved);
     connect(m_labGuide, &LabGuide::openStepRequested, this, [this](LabGuide::Step step) { openLabStep(step); });
-
-    m_registry->restore();
-    QSettings settings;
-    resize(1280, 820);
-    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
-    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
-    showPage(settings.value(QStringLiteral("window/page"), DataPageIndex).toInt());
-    const QString lastData = settings.value(QStringLiteral("data/lastPath")).toString();
-    if (!lastData.isEmpty() && QFileInfo::exists(lastData)) m_dataPage->loadPath(lastData);
 }
-
-MainWindow::~MainWindow() = default;
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));

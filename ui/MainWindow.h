@@ -59,7 +59,13 @@ private:
         QString toolTip;
         QWidget* page;
     };
+    // The sidebar and the stacked pages (the central widget), made from m_pageEntries.
+    void buildPageStack();
+    // The permanent job label and progress bar of the status bar.
+    void buildStatusBar();
     void buildMenus();
+    // Pages speak through signals; this is the only place that knows them all.
+    void connectPages();
     void saveSettings() const;
     void onJobStatus(const QString& text, int percent, bool active);
     // A Lab guide step's button: its page, with the lab's preset for the training steps.

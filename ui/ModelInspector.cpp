@@ -10,27 +10,13 @@
 #include <set>
 
 #include "ui/ModelInspector.h"
+#include "ui/TrainingEstimate.h"
 
 #include <QDir>
 #include <QFileInfo>
 #include <QRegularExpression>
 
 namespace {
-
-ModelShape shapeOf(const sumlab::T5Config& c) {
-    ModelShape s;
-    s.vocabSize = c.vocab_size;
-    s.dModel = c.d_model;
-    s.dKv = c.d_kv;
-    s.dFf = c.d_ff;
-    s.numLayers = c.num_layers;
-    s.numDecoderLayers = c.num_decoder_layers;
-    s.numHeads = c.num_heads;
-    s.relativeAttentionNumBuckets = c.relative_attention_num_buckets;
-    s.isGated = c.is_gated();
-    s.tieWordEmbeddings = c.tie_word_embeddings;
-    return s;
-}
 
 nlohmann::json readJson(const QString& path) {
     std::ifstream in(path.toStdString(), std::ios::binary);
@@ -73,7 +59,7 @@ QString originOf(const QString& path) {
 void describeModel(ModelInfo& info, const QString& dir) {
     const std::string d = dir.toStdString();
     sumlab::LoadedModel loaded = sumlab::load_model(d);  // checks every key and shape against config.json
-    info.shape = shapeOf(loaded.config);
+    info.shape = TrainingEstimator::shapeOf(loaded.config);
     info.feedForwardProj = QString::fromStdString(loaded.config.feed_forward_proj);
     info.torchDtype = QString::fromStdString(loaded.config.torch_dtype);
     info.parameters = sumlab::count_parameters(*loaded.model);
@@ -105,7 +91,7 @@ void describeAdapter(ModelInfo& info, const QString& dir, const QString& basePat
     if (info.basePath.isEmpty()) return;  // usable once the user names its base
     const std::string baseConfig = QDir(info.basePath).filePath(QStringLiteral("config.json")).toStdString();
     const sumlab::T5Config config = sumlab::T5Config::from_file(baseConfig);
-    info.shape = shapeOf(config);
+    info.shape = TrainingEstimator::shapeOf(config);
     info.feedForwardProj = QString::fromStdString(config.feed_forward_proj);
     info.torchDtype = QString::fromStdString(config.torch_dtype);
     info.hasTokenizer = QFileInfo::exists(QDir(info.basePath).filePath(QStringLiteral("spiece.model")));

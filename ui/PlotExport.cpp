@@ -7,6 +7,15 @@
 #include <QSvgGenerator>
 #endif
 
+QStringList plotImageFilters() {
+    QStringList filters{QCoreApplication::translate("PlotExport", "PNG image (*.png)"), QCoreApplication::translate("PlotExport", "JPEG image (*.jpg)"),
+                        QCoreApplication::translate("PlotExport", "PDF document (*.pdf)")};
+#ifdef SUMLAB_HAVE_QTSVG
+    filters << QCoreApplication::translate("PlotExport", "SVG image (*.svg)");
+#endif
+    return filters;
+}
+
 bool exportPlotImage(QCustomPlot* plot, const QString& path, QSize fallback, const QString& title,
                      const QStringList& filters, QString* error) {
     const QString suffix = QFileInfo(path).suffix().toLower();

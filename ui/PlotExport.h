@@ -12,3 +12,6 @@ class QCustomPlot;
 // On failure returns false and, if `error` is given, says why, listing `filters` as the choices.
 bool exportPlotImage(QCustomPlot* plot, const QString& path, QSize fallback, const QString& title,
                      const QStringList& filters, QString* error);
+
+// The file-dialog filters of the formats exportPlotImage writes: PNG, JPEG, PDF and (where built in) SVG.
+QStringList plotImageFilters();

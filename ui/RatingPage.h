@@ -1,88 +1,70 @@
-// RatingPage: blind human evaluation of two systems from a results CSV (engine/metrics/human_eval.h).
-// "Rate" tab: choose the results file, two systems, sample size, seed, rater and ratings file; then each
-// sampled dialogue shows with the two summaries as "Summary A" / "Summary B" in a random, recorded order
-// and no system names. 1 / 2 / 3 (or Alt+A / Alt+B / Alt+T) record "A better" / "B better" / "Tie" with the
-// faithfulness, coverage and fluency scores and the note, and move on; Left / Right / Enter step through
-// the sample. Every rating is appended to the rater's JSONL file and fsync'ed before the next item shows.
-// "Results" tab: merges chosen raters' files into win rates with Wilson intervals, mean scores, agreement
-// (Cohen's / Fleiss' kappa, Krippendorff's alpha) and the correlation with the ROUGE delta; exports the
-// merged table as CSV or JSONL. File reading and merging run on a HumanEvalWorker thread.
+// RatingPage: blind human evaluation of two systems from a results CSV (engine/metrics/human_eval.h), in
+// two tabs: "Rate" (RatingRateTab: the session setup and the blind A/B rating of each sampled dialogue,
+// every rating appended and fsync'ed to the rater's JSONL file) and "Results" (RatingMergeTab: raters'
+// files merged into win rates, agreement and the correlation with ROUGE, exported as CSV or JSONL).
+// The page owns the HumanEvalWorker thread both tabs read and merge on, and offers their operations in
+// one place (for MainWindow, the Lab guide and the tests). A session started on the Rate tab puts its
+// ratings file on the Results tab's list.
 #pragma once
 
 #include "engine/metrics/human_eval.h"
-#include "engine/metrics/results_csv.h"
+#include "ui/RatingRateTab.h"
 
 #include <QString>
 #include <QStringList>
 #include <QThread>
 #include <QWidget>
 
-#include <memory>
-#include <optional>
-
 class HumanEvalWorker;
-class QCheckBox;
-class QComboBox;
-class QLabel;
-class QLineEdit;
-class QListWidget;
-class QPlainTextEdit;
-class QProgressBar;
-class QPushButton;
-class QSpinBox;
 class QTabWidget;
-class QTextBrowser;
+class RatingMergeTab;
 
 class RatingPage : public QWidget {
     Q_OBJECT
 public:
-    enum Side { Left, Right };
-    enum Criterion { Faithfulness, Coverage, Fluency, CriterionCount };
+    using Side = RatingRateTab::Side;
+    using Criterion = RatingRateTab::Criterion;
+    static constexpr Side Left = RatingRateTab::Left;
+    static constexpr Side Right = RatingRateTab::Right;
+    static constexpr Criterion Faithfulness = RatingRateTab::Faithfulness;
+    static constexpr Criterion Coverage = RatingRateTab::Coverage;
+    static constexpr Criterion Fluency = RatingRateTab::Fluency;
 
     explicit RatingPage(QWidget* parent = nullptr);
     ~RatingPage() override;
 
-    // --- Setup -------------------------------------------------------------------------------------
-    // Reads a results CSV on the worker thread; resultsOpened or loadFailed follows.
+
+    // --- Setup (the Rate tab; see RatingRateTab) ----------------------------------------------------
     void openResults(const QString& path);
-    bool isLoading() const { return m_loadRequest != 0; }
-    QString resultsPath() const { return m_tablePath; }
-    // The systems of the loaded results CSV, in column order.
+    bool isLoading() const;
+    QString resultsPath() const;
     QStringList systems() const;
-    // Chooses the two systems; false (with the reason shown) when the results CSV lacks one of them.
     bool setSystems(const QString& systemA, const QString& systemB);
     void setSampleSize(int size);
     void setSeed(int seed);
     void setRater(const QString& rater);
     void setRatingsPath(const QString& path);
     QString ratingsPath() const;
-    // Opens (or creates) the ratings file with the chosen settings and shows the first unrated item;
-    // false with the reason in errorText() when refused.
     bool startSession();
-    // Opens an existing ratings file: its session line fills the settings (results file, systems, sample,
-    // seed, rater), the results CSV is read and the session resumes where the rater stopped.
     bool resumeFromFile(const QString& ratingsPath);
     QString errorText() const;
 
-    // --- Rating ------------------------------------------------------------------------------------
-    bool hasSession() const { return m_session != nullptr; }
-    int currentItem() const { return m_position; }
+    // --- Rating -------------------------------------------------------------------------------------
+    bool hasSession() const;
+    int currentItem() const;
     int sampleCount() const;
     int ratedCount() const;
     QString progressText() const;
-    // The shown texts (for tests and screen readers): the dialogue or reference, and each side's summary.
     QString sourceText() const;
     QString summaryText(Side side) const;
     void setScore(Side side, Criterion criterion, int score);
-    // Records the current item with the score editors and the note, then moves to the next unrated item.
     bool rate(sumlab::Choice choice);
     void showItem(int position);
 
-    // --- Results -----------------------------------------------------------------------------------
+    // --- Results (the Results tab; see RatingMergeTab) ----------------------------------------------
     void addRaterFiles(const QStringList& paths);
     QStringList raterFiles() const;
     void clearRaterFiles();
-    // Merges the listed files on the worker thread; mergeFinished follows.
     void mergeRaters();
     QString reportText() const;
     bool exportMergedCsv(const QString& path, QString* error = nullptr) const;
@@ -103,78 +85,10 @@ signals:
     void mergeFinished(bool ok);
     void statusMessage(const QString& message);
 
-private slots:
-    void onResultsLoaded(int requestId, const QString& path, const sumlab::ResultsTable& table);
-    void onMerged(int requestId, const sumlab::HumanEvalReport& report, const sumlab::ResultsTable& table);
-    void onWorkerFailed(int requestId, const QString& message);
-
 private:
-    QWidget* buildRateTab();
-    QWidget* buildResultsTab();
-    void browseResults();
-    void browseRatings();
-    void browseRaterFiles();
-    void exportWithDialog(bool csv);
-    void showError(const QString& message);
-    void clearError();
-    void updateStartButton();
-    void updateProgress();
-    void suggestRatingsPath();
-    void setRatingEnabled(bool enabled);
-    QString choiceText(const sumlab::Rating& rating) const;
-    QString formatReport(const sumlab::HumanEvalReport& report) const;
-
     QThread m_thread;
     HumanEvalWorker* m_worker = nullptr;
-    int m_nextRequest = 1;
-    int m_loadRequest = 0;
-    int m_mergeRequest = 0;
-
-    sumlab::ResultsTable m_table;
-    QString m_tablePath;  // the file m_table was read from; empty before the first load
-    std::unique_ptr<sumlab::RatingSession> m_session;
-    int m_position = 0;
-    bool m_startAfterLoad = false;
-    QString m_wantedSystemA, m_wantedSystemB;  // applied when the results CSV has loaded
-    bool m_ratingsPathIsSuggested = true;
-    std::optional<sumlab::HumanEvalReport> m_report;
-
     QTabWidget* m_tabs = nullptr;
-    QLineEdit* m_resultsEdit = nullptr;
-    QPushButton* m_resultsBrowse = nullptr;
-    QComboBox* m_systemA = nullptr;
-    QComboBox* m_systemB = nullptr;
-    QSpinBox* m_sampleSpin = nullptr;
-    QSpinBox* m_seedSpin = nullptr;
-    QLineEdit* m_raterEdit = nullptr;
-    QLineEdit* m_ratingsEdit = nullptr;
-    QPushButton* m_ratingsBrowse = nullptr;
-    QPushButton* m_startButton = nullptr;
-    QLabel* m_errorLabel = nullptr;
-
-    QWidget* m_ratingPanel = nullptr;
-    QLabel* m_progressLabel = nullptr;
-    QProgressBar* m_progressBar = nullptr;
-    QLabel* m_itemLabel = nullptr;
-    QLabel* m_sourceTitle = nullptr;
-    QPlainTextEdit* m_sourceView = nullptr;
-    QPlainTextEdit* m_summaryView[2] = {};
-    QSpinBox* m_scoreSpin[2][CriterionCount] = {};
-    QLineEdit* m_noteEdit = nullptr;
-    QPushButton* m_preferA = nullptr;
-    QPushButton* m_preferB = nullptr;
-    QPushButton* m_tie = nullptr;
-    QPushButton* m_previousButton = nullptr;
-    QPushButton* m_nextButton = nullptr;
-
-    QListWidget* m_filesList = nullptr;
-    QPushButton* m_addFilesButton = nullptr;
-    QPushButton* m_removeFileButton = nullptr;
-    QComboBox* m_rougeCombo = nullptr;
-    QCheckBox* m_stemCheck = nullptr;
-    QPushButton* m_mergeButton = nullptr;
-    QLabel* m_mergeErrorLabel = nullptr;
-    QTextBrowser* m_reportView = nullptr;
-    QPushButton* m_exportCsvButton = nullptr;
-    QPushButton* m_exportJsonlButton = nullptr;
+    RatingRateTab* m_rateTab = nullptr;
+    RatingMergeTab* m_mergeTab = nullptr;
 };

@@ -13,10 +13,12 @@ namespace {
 
 struct Curve {
     const char* name;
-    double EvalPoint::*value;
+    double sumlab::EvalMetrics::*value;
 };
-const Curve kCurves[] = {{"ROUGE-1", &EvalPoint::rouge1}, {"ROUGE-2", &EvalPoint::rouge2}, {"ROUGE-L", &EvalPoint::rougeL},
-                         {"ROUGE-Lsum", &EvalPoint::rougeLsum}};
+const Curve kCurves[] = {{"ROUGE-1", &sumlab::EvalMetrics::eval_rouge1},
+                         {"ROUGE-2", &sumlab::EvalMetrics::eval_rouge2},
+                         {"ROUGE-L", &sumlab::EvalMetrics::eval_rougeL},
+                         {"ROUGE-Lsum", &sumlab::EvalMetrics::eval_rougeLsum}};
 
 }  // namespace
 
@@ -55,16 +57,16 @@ void RougePlotWidget::setRuns(const QVector<RunCurves>& runs) {
 
 void RougePlotWidget::startLiveRun(const QString& name) { setRuns({RunCurves{name, {}, {}}}); }
 
-void RougePlotWidget::addEval(const EvalPoint& point) {
+void RougePlotWidget::addEval(const sumlab::EvalMetrics& point) {
     if (m_runs.isEmpty()) m_runs.push_back(RunCurves{tr("run"), {}, {}});
     m_runs.last().evals << point;
-    if (point.hasRouge) rebuild();
+    if (point.has_rouge) rebuild();
 }
 
 bool RougePlotWidget::hasData() const {
     for (const RunCurves& r : m_runs)
-        for (const EvalPoint& e : r.evals)
-            if (e.hasRouge) return true;
+        for (const sumlab::EvalMetrics& e : r.evals)
+            if (e.has_rouge) return true;
     return false;
 }
 
@@ -83,10 +85,10 @@ void RougePlotWidget::rebuild() {
     const bool single = m_runs.size() <= 1;
     for (int r = 0; r < m_runs.size(); ++r) {
         for (int c = 0; c < 4; ++c) {
-            if (!single && kCurves[c].value != &EvalPoint::rougeL) continue;  // comparisons: ROUGE-L only
+            if (!single && kCurves[c].value != &sumlab::EvalMetrics::eval_rougeL) continue;  // comparisons: ROUGE-L only
             QVector<double> xs, ys;
-            for (const EvalPoint& e : m_runs[r].evals) {
-                if (!e.hasRouge) continue;
+            for (const sumlab::EvalMetrics& e : m_runs[r].evals) {
+                if (!e.has_rouge) continue;
                 xs << static_cast<double>(e.step);
                 ys << e.*kCurves[c].value;
             }

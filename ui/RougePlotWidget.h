@@ -20,7 +20,7 @@ public:
     void setRuns(const QVector<RunCurves>& runs);
     // One empty run that addEval extends (the Train page's live run).
     void startLiveRun(const QString& name);
-    void addEval(const EvalPoint& point);
+    void addEval(const sumlab::EvalMetrics& point);
 
     bool hasData() const;
     QCustomPlot* plot() const { return m_plot; }

@@ -9,13 +9,13 @@
 
 RunListModel::RunListModel(QObject* parent) : QAbstractTableModel(parent) {}
 
-QString RunListModel::stateText(RunState state) {
+QString RunListModel::stateText(sumlab::RunStatus state) {
     switch (state) {
-        case RunState::Running: return tr("running");
-        case RunState::Paused: return tr("paused");
-        case RunState::Stopped: return tr("stopped");
-        case RunState::Finished: return tr("finished");
-        case RunState::Failed: return tr("failed");
+        case sumlab::RunStatus::running: return tr("running");
+        case sumlab::RunStatus::paused: return tr("paused");
+        case sumlab::RunStatus::stopped: return tr("stopped");
+        case sumlab::RunStatus::finished: return tr("finished");
+        case sumlab::RunStatus::failed: return tr("failed");
     }
     return {};
 }
@@ -54,7 +54,7 @@ int RunListModel::rowOfDir(const QString& dir) const {
 
 bool RunListModel::hasLiveRun() const {
     for (const RunRecord& r : m_runs)
-        if (r.state == RunState::Running || r.state == RunState::Paused) return true;
+        if (r.state == sumlab::RunStatus::running || r.state == sumlab::RunStatus::paused) return true;
     return false;
 }
 

@@ -23,7 +23,7 @@ public:
     int rowOfDir(const QString& dir) const;
     bool hasLiveRun() const;
 
-    static QString stateText(RunState state);
+    static QString stateText(sumlab::RunStatus state);
 
     int rowCount(const QModelIndex& parent = QModelIndex()) const override;
     int columnCount(const QModelIndex& parent = QModelIndex()) const override;

@@ -28,7 +28,7 @@ struct RunRecord {
     bool isReadable = true;
     QString readError;      // why the folder could not be read, when !isReadable
 
-    RunState state = RunState::Stopped;
+    sumlab::RunStatus state = sumlab::RunStatus::stopped;
     QString method;         // "full" or "lora"
     QString modelDir;
     QString dataPath;
@@ -70,7 +70,7 @@ struct RunRecord {
         return ok ? s : -1;
     }
     bool canResume() const {
-        return isReadable && (state == RunState::Stopped || state == RunState::Failed) && checkpointStep() >= 0;
+        return isReadable && (state == sumlab::RunStatus::stopped || state == sumlab::RunStatus::failed) && checkpointStep() >= 0;
     }
 };
 

@@ -1,10 +1,8 @@
 // LibTorch headers come before any Qt header: Qt's `slots` macro breaks them.
 #include "engine/training/run_folder.h"
-#include "engine/training/trainer.h"
 
 #include <nlohmann/json.hpp>
 
-#include "ui/EngineConversions.h"
 #include "ui/RunScanner.h"
 
 #include <QDir>
@@ -28,21 +26,6 @@ void flatten(const nlohmann::json& j, const QString& prefix, QVector<QPair<QStri
     } else {
         out.append({prefix, jsonText(j)});
     }
-}
-
-double number(const nlohmann::json& j, const char* key) {
-    return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::numeric_limits<double>::quiet_NaN();
-}
-
-// 0 unless a whole number that fits (get<qint64>() of 1e300 from an edited run.json is undefined behaviour).
-qint64 integer(const nlohmann::json& j, const char* key) {
-    if (!j.contains(key) || !j[key].is_number_integer()) return 0;
-    if (j[key].is_number_unsigned() && j[key].get<quint64>() > static_cast<quint64>(std::numeric_limits<qint64>::max())) return 0;
-    return j[key].get<qint64>();
-}
-
-QString text(const nlohmann::json& j, const char* key) {
-    return j.contains(key) && j[key].is_string() ? QString::fromStdString(j[key].get<std::string>()) : QString();
 }
 
 // What changes when a run moves on: its files, its checkpoints, and whether its trainer holds the lock.
@@ -70,45 +53,41 @@ RunRecord RunScanner::readRun(const QString& dir) {
     r.curves.name = r.name;
     try {
         const sumlab::RunInfo info = sumlab::read_run(dir.toStdString());
-        r.state = toRunState(info.status);
+        r.state = info.status;
         r.lastCheckpoint = QString::fromStdString(info.last_checkpoint);
         r.error = QString::fromStdString(info.error);
-        const nlohmann::json& c = info.config;
-        r.modelDir = text(c, "model");
-        r.dataPath = text(c, "data");
-        r.initAdapter = text(c, "init_adapter");
-        r.maxSteps = integer(c, "max_steps_resolved");
-        if (integer(c, "started_at") > 0) r.startedAt = QDateTime::fromSecsSinceEpoch(integer(c, "started_at"));
-        if (c.contains("arguments") && c["arguments"].is_object()) {
-            const nlohmann::json& a = c["arguments"];
-            r.method = text(a, "method");
-            r.learningRate = number(a, "learning_rate");
-            r.epochs = number(a, "num_train_epochs");
-            r.batchSize = integer(a, "per_device_train_batch_size");
-            r.gradientAccumulation = integer(a, "gradient_accumulation_steps");
-            r.loraR = integer(a, "r");
+        // run.json as the engine reads it (RunConfig); one it refuses makes the run unreadable, with the reason.
+        if (info.run_config) {
+            const sumlab::RunConfig& c = *info.run_config;
+            const sumlab::TrainingArguments& a = c.arguments;
+            r.modelDir = QString::fromStdString(c.model);
+            r.dataPath = QString::fromStdString(c.data);
+            r.initAdapter = QString::fromStdString(c.init_adapter);
+            r.maxSteps = c.max_steps_resolved;
+            if (c.started_at > 0) r.startedAt = QDateTime::fromSecsSinceEpoch(c.started_at);
+            r.method = QString::fromStdString(sumlab::to_string(a.method));
+            r.learningRate = a.learning_rate;
+            r.epochs = a.num_train_epochs;
+            r.batchSize = a.per_device_train_batch_size;
+            r.gradientAccumulation = a.gradient_accumulation_steps;
+            r.loraR = a.lora.r;
+            r.bestMetricName = QString::fromStdString(a.best_metric_key());
+        } else {
+            r.isReadable = false;
+            r.readError = QString::fromStdString(info.config_error);
         }
-        flatten(c, QString(), r.config);
-        for (const sumlab::StepMetrics& m : info.logs) r.curves.steps << toStepPoint(m);
-        for (const sumlab::EvalMetrics& m : info.evals) r.curves.evals << toEvalPoint(m);
+        flatten(info.config, QString(), r.config);
+        for (const sumlab::StepMetrics& m : info.logs) r.curves.steps << m;
+        for (const sumlab::EvalMetrics& m : info.evals) r.curves.evals << m;
         if (!r.curves.steps.isEmpty()) {
             r.step = r.curves.steps.last().step;
             r.lastLoss = r.curves.steps.last().loss;
         }
-        if (!r.curves.evals.isEmpty()) r.lastEvalLoss = r.curves.evals.last().evalLoss;
-        for (const EvalPoint& e : r.curves.evals)
-            if (e.hasRouge) r.lastRougeL = e.rougeL;
+        if (!r.curves.evals.isEmpty()) r.lastEvalLoss = r.curves.evals.last().eval_loss;
+        for (const sumlab::EvalMetrics& e : r.curves.evals)
+            if (e.has_rouge) r.lastRougeL = e.eval_rougeL;
         r.bestCheckpoint = QString::fromStdString(info.best_model_checkpoint);
         if (info.best_metric) r.bestMetric = *info.best_metric;
-        if (c.contains("arguments") && c["arguments"].is_object()) {
-            sumlab::TrainingArguments args;
-            const nlohmann::json& a = c["arguments"];
-            if (a.contains("metric_for_best_model") && a["metric_for_best_model"].is_string())
-                args.metric_for_best_model = a["metric_for_best_model"].get<std::string>();
-            args.load_best_model_at_end = a.contains("load_best_model_at_end") && a["load_best_model_at_end"].is_boolean() &&
-                                          a["load_best_model_at_end"].get<bool>();
-            r.bestMetricName = QString::fromStdString(args.best_metric_key());
-        }
         for (const sumlab::EvalPredictions& p : info.predictions) {
             EvalSamples samples{p.step, p.epoch, {}};
             for (const sumlab::EvalPrediction& e : p.examples)
@@ -117,7 +96,7 @@ RunRecord RunScanner::readRun(const QString& dir) {
         }
     } catch (const std::exception& e) {
         r.isReadable = false;
-        r.state = RunState::Failed;
+        r.state = sumlab::RunStatus::failed;
         r.readError = QString::fromStdString(e.what());
     }
     if (!r.startedAt.isValid()) r.startedAt = QFileInfo(QDir(dir).filePath(QStringLiteral("run.json"))).birthTime();

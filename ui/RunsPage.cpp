@@ -41,6 +41,40 @@ RunsPage::RunsPage(QWidget* parent) : QWidget(parent) {
     m_thread.start();
 
     auto* layout = new QVBoxLayout(this);
+    layout->addLayout(buildWorkspaceRow());
+
+    m_summaryLabel = new QLabel(this);
+    m_summaryLabel->setWordWrap(true);
+    Accessible::describe(m_summaryLabel, "runsSummaryLabel", tr("Runs summary"), tr("How many runs the workspace holds"));
+    layout->addWidget(m_summaryLabel);
+
+    auto* splitter = new QSplitter(Qt::Vertical, this);
+    splitter->setChildrenCollapsible(false);
+    QWidget* listBox = buildRunList(splitter);
+    QTabWidget* tabs = buildDetailsTabs(splitter);
+    splitter->addWidget(listBox);
+    splitter->addWidget(tabs);
+    splitter->setStretchFactor(0, 2);
+    splitter->setStretchFactor(1, 3);
+    layout->addWidget(splitter, 1);
+
+    startLiveWatch();
+    connectControls();
+
+    setTabOrder(m_workspaceEdit, m_browseButton);
+    setTabOrder(m_browseButton, m_refreshButton);
+    setTabOrder(m_refreshButton, m_view);
+    setTabOrder(m_view, m_resumeButton);
+    setTabOrder(m_resumeButton, m_rerunButton);
+    setTabOrder(m_rerunButton, m_revealButton);
+    setTabOrder(m_revealButton, tabs);
+
+    updateButtons();
+    setWorkspace(QSettings().value(QStringLiteral("runs/workspace"), defaultWorkspace()).toString());
+}
+
+// The workspace folder, Browse and Refresh.
+QLayout* RunsPage::buildWorkspaceRow() {
     auto* top = new QHBoxLayout;
     auto* workspaceLabel = new QLabel(tr("&Workspace:"), this);
     m_workspaceEdit = new QLineEdit(this);
@@ -56,16 +90,12 @@ RunsPage::RunsPage(QWidget* parent) : QWidget(parent) {
     top->addWidget(m_workspaceEdit, 1);
     top->addWidget(m_browseButton);
     top->addWidget(m_refreshButton);
-    layout->addLayout(top);
+    return top;
+}
 
-    m_summaryLabel = new QLabel(this);
-    m_summaryLabel->setWordWrap(true);
-    Accessible::describe(m_summaryLabel, "runsSummaryLabel", tr("Runs summary"), tr("How many runs the workspace holds"));
-    layout->addWidget(m_summaryLabel);
-
-    auto* splitter = new QSplitter(Qt::Vertical, this);
-    splitter->setChildrenCollapsible(false);
-    auto* listBox = new QWidget(splitter);
+// The runs table with Resume, Re-run and Reveal Folder under it.
+QWidget* RunsPage::buildRunList(QWidget* parent) {
+    auto* listBox = new QWidget(parent);
     auto* listLayout = new QVBoxLayout(listBox);
     listLayout->setContentsMargins(0, 0, 0, 0);
     m_model = new RunListModel(this);
@@ -91,8 +121,12 @@ RunsPage::RunsPage(QWidget* parent) : QWidget(parent) {
     buttons->addWidget(m_revealButton);
     buttons->addStretch(1);
     listLayout->addLayout(buttons);
+    return listBox;
+}
 
-    auto* tabs = new QTabWidget(splitter);
+// The selected runs' curves, evaluations and configuration.
+QTabWidget* RunsPage::buildDetailsTabs(QWidget* parent) {
+    auto* tabs = new QTabWidget(parent);
     Accessible::describe(tabs, "runDetailsTabs", tr("Run details"), tr("Curves and configuration of the selected runs"));
     auto* curves = new QSplitter(Qt::Horizontal, tabs);
     curves->setChildrenCollapsible(false);
@@ -106,6 +140,13 @@ RunsPage::RunsPage(QWidget* parent) : QWidget(parent) {
     curves->setStretchFactor(0, 3);
     curves->setStretchFactor(1, 2);
     tabs->addTab(curves, tr("&Curves"));
+    tabs->addTab(buildEvaluationsTab(tabs), tr("&Evaluations"));
+    tabs->addTab(buildConfigurationTab(tabs), tr("C&onfiguration"));
+    return tabs;
+}
+
+// The selected run's best checkpoint and its evaluations with their kept summaries.
+QWidget* RunsPage::buildEvaluationsTab(QWidget* tabs) {
     auto* evalTab = new QWidget(tabs);
     auto* evalLayout = new QVBoxLayout(evalTab);
     m_bestLabel = new QLabel(evalTab);
@@ -120,7 +161,11 @@ RunsPage::RunsPage(QWidget* parent) : QWidget(parent) {
     m_evaluations->setWordWrap(true);
     evalLayout->addWidget(m_bestLabel);
     evalLayout->addWidget(m_evaluations, 1);
-    tabs->addTab(evalTab, tr("&Evaluations"));
+    return evalTab;
+}
+
+// The selected runs' run.json settings side by side.
+QWidget* RunsPage::buildConfigurationTab(QWidget* tabs) {
     auto* configTab = new QWidget(tabs);
     auto* configLayout = new QVBoxLayout(configTab);
     m_onlyDifferencesCheck = new QCheckBox(tr("Only settings that &differ"), configTab);
@@ -137,20 +182,28 @@ RunsPage::RunsPage(QWidget* parent) : QWidget(parent) {
     m_diffView->horizontalHeader()->setStretchLastSection(true);
     configLayout->addWidget(m_onlyDifferencesCheck);
     configLayout->addWidget(m_diffView, 1);
-    tabs->addTab(configTab, tr("C&onfiguration"));
-    splitter->addWidget(listBox);
-    splitter->addWidget(tabs);
-    splitter->setStretchFactor(0, 2);
-    splitter->setStretchFactor(1, 3);
-    layout->addWidget(splitter, 1);
+    return configTab;
+}
 
+// Live runs are re-read when their folder changes (debounced) and polled while one is live or the page shows.
+void RunsPage::startLiveWatch() {
     m_watcher = new QFileSystemWatcher(this);
     m_debounce = new QTimer(this);
     m_debounce->setSingleShot(true);
     m_debounce->setInterval(300);
     m_pollTimer = new QTimer(this);
     m_pollTimer->setInterval(2000);
+    connect(m_watcher, &QFileSystemWatcher::directoryChanged, m_debounce, qOverload<>(&QTimer::start));
+    connect(m_watcher, &QFileSystemWatcher::fileChanged, m_debounce, qOverload<>(&QTimer::start));
+    connect(m_debounce, &QTimer::timeout, this, &RunsPage::refresh);
+    // Re-attach: while a run is live (here or in another process), poll it even when no file event arrives.
+    connect(m_pollTimer, &QTimer::timeout, this, [this] {
+        if (m_model->hasLiveRun() || isVisible()) refresh();
+    });
+    m_pollTimer->start();
+}
 
+void RunsPage::connectControls() {
     connect(m_workspaceEdit, &QLineEdit::returnPressed, this, [this] { setWorkspace(m_workspaceEdit->text().trimmed()); });
     connect(m_browseButton, &QPushButton::clicked, this, &RunsPage::browseWorkspace);
     connect(m_refreshButton, &QPushButton::clicked, this, &RunsPage::refresh);
@@ -162,25 +215,6 @@ RunsPage::RunsPage(QWidget* parent) : QWidget(parent) {
         m_diff->setOnlyDifferences(only);
         m_diffView->resizeColumnsToContents();
     });
-    connect(m_watcher, &QFileSystemWatcher::directoryChanged, m_debounce, qOverload<>(&QTimer::start));
-    connect(m_watcher, &QFileSystemWatcher::fileChanged, m_debounce, qOverload<>(&QTimer::start));
-    connect(m_debounce, &QTimer::timeout, this, &RunsPage::refresh);
-    // Re-attach: while a run is live (here or in another process), poll it even when no file event arrives.
-    connect(m_pollTimer, &QTimer::timeout, this, [this] {
-        if (m_model->hasLiveRun() || isVisible()) refresh();
-    });
-    m_pollTimer->start();
-
-    setTabOrder(m_workspaceEdit, m_browseButton);
-    setTabOrder(m_browseButton, m_refreshButton);
-    setTabOrder(m_refreshButton, m_view);
-    setTabOrder(m_view, m_resumeButton);
-    setTabOrder(m_resumeButton, m_rerunButton);
-    setTabOrder(m_rerunButton, m_revealButton);
-    setTabOrder(m_revealButton, tabs);
-
-    updateButtons();
-    setWorkspace(QSettings().value(QStringLiteral("runs/workspace"), defaultWorkspace()).toString());
 }
 
 RunsPage::~RunsPage() {
@@ -230,7 +264,7 @@ void RunsPage::onScanned(int requestId, const QString& workspace, const QVector<
     if (QFileInfo(m_workspace).isDir() && !m_watcher->directories().contains(m_workspace)) m_watcher->addPath(m_workspace);
     m_model->setRuns(runs);
     int live = 0;
-    for (const RunRecord& r : runs) live += (r.state == RunState::Running || r.state == RunState::Paused) ? 1 : 0;
+    for (const RunRecord& r : runs) live += (r.state == sumlab::RunStatus::running || r.state == sumlab::RunStatus::paused) ? 1 : 0;
     if (!QFileInfo(m_workspace).isDir())
         m_summaryLabel->setText(tr("The workspace folder does not exist yet; it is created when the first run starts."));
     else if (runs.isEmpty())
@@ -247,7 +281,7 @@ void RunsPage::watchLiveRuns() {
     QStringList wanted;
     for (int row = 0; row < m_model->rowCount(); ++row) {
         const RunRecord& r = m_model->run(row);
-        if (r.state == RunState::Running || r.state == RunState::Paused) wanted << QDir(r.dir).filePath(QStringLiteral("metrics.jsonl"));
+        if (r.state == sumlab::RunStatus::running || r.state == sumlab::RunStatus::paused) wanted << QDir(r.dir).filePath(QStringLiteral("metrics.jsonl"));
     }
     const QStringList current = m_watcher->files();
     for (const QString& f : current)
@@ -310,16 +344,16 @@ void RunsPage::showEvaluations(const QVector<RunRecord>& runs) {
                                          .arg(best)
                                          .arg(r.bestMetricName, locale.toString(r.bestMetric, 'g', 6))
                                    : r.curves.evals.isEmpty() ? tr("This run has no evaluations.") : tr("No best checkpoint is tracked (metric_for_best_model not set)."));
-    for (const EvalPoint& e : r.curves.evals) {
+    for (const sumlab::EvalMetrics& e : r.curves.evals) {
         auto* item = new QTreeWidgetItem(m_evaluations);
         item->setText(0, locale.toString(e.step));
         item->setText(1, locale.toString(e.epoch, 'f', 2));
-        item->setText(2, locale.toString(e.evalLoss, 'f', 4));
-        if (e.hasRouge) {
-            item->setText(3, locale.toString(e.rouge1, 'f', 4));
-            item->setText(4, locale.toString(e.rouge2, 'f', 4));
-            item->setText(5, locale.toString(e.rougeL, 'f', 4));
-            item->setText(6, locale.toString(e.rougeLsum, 'f', 4));
+        item->setText(2, locale.toString(e.eval_loss, 'f', 4));
+        if (e.has_rouge) {
+            item->setText(3, locale.toString(e.eval_rouge1, 'f', 4));
+            item->setText(4, locale.toString(e.eval_rouge2, 'f', 4));
+            item->setText(5, locale.toString(e.eval_rougeL, 'f', 4));
+            item->setText(6, locale.toString(e.eval_rougeLsum, 'f', 4));
         }
         if (e.step == best) item->setText(7, QStringLiteral("★"));
         for (const EvalSamples& s : r.predictions) {
@@ -355,9 +389,9 @@ void RunsPage::resumeSelected() {
     RunCurves history;
     history.name = r.name;
     const qint64 step = r.checkpointStep();
-    for (const StepPoint& p : r.curves.steps)
+    for (const sumlab::StepMetrics& p : r.curves.steps)
         if (p.step <= step) history.steps << p;
-    for (const EvalPoint& e : r.curves.evals)
+    for (const sumlab::EvalMetrics& e : r.curves.evals)
         if (e.step <= step) history.evals << e;
     emit resumeRequested(r.dir, history);
 }

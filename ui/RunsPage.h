@@ -5,6 +5,7 @@
 // Live runs are re-read while they change (file watcher plus a poll), so curves grow as metrics.jsonl does.
 #pragma once
 
+#include "ui/QtWidgetsFwd.h"
 #include "ui/RunRecord.h"
 
 #include <QThread>
@@ -12,15 +13,11 @@
 
 class ConfigDiffModel;
 class LossPlotWidget;
+class QFileSystemWatcher;
+class QLayout;
+class QTimer;
 class QTreeWidget;
 class RougePlotWidget;
-class QCheckBox;
-class QFileSystemWatcher;
-class QLabel;
-class QLineEdit;
-class QPushButton;
-class QTableView;
-class QTimer;
 class RunListModel;
 class RunScanner;
 
@@ -67,6 +64,13 @@ private slots:
     void browseWorkspace();
 
 private:
+    QLayout* buildWorkspaceRow();
+    QWidget* buildRunList(QWidget* parent);
+    QTabWidget* buildDetailsTabs(QWidget* parent);
+    QWidget* buildEvaluationsTab(QWidget* tabs);
+    QWidget* buildConfigurationTab(QWidget* tabs);
+    void startLiveWatch();
+    void connectControls();
     QVector<int> selectedRows() const;
     void updateButtons();
     void watchLiveRuns();

@@ -28,18 +28,36 @@ QString rougeMetricName(int metric) {
     return metric >= 0 && metric < RougeMetricCount ? QString::fromLatin1(names[metric]) : QString();
 }
 
-// ---- ScoreTableModel ----
+// ---- RougeTableModel ----
 
-ScoreTableModel::ScoreTableModel(QObject* parent) : QAbstractTableModel(parent) {}
+RougeTableModel::RougeTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
-void ScoreTableModel::setResult(const ScoreResult& result) {
+void RougeTableModel::setResult(const ScoreResult& result) {
     beginResetModel();
     m_result = result;
     endResetModel();
 }
 
+int RougeTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
+
+QString RougeTableModel::toMarkdown() const {
+    QStringList header;
+    for (int c = 0; c < ColumnCount; ++c) header << headerData(c, Qt::Horizontal).toString();
+    QString out = markdownRow(header);
+    out += QStringLiteral("|---") + QStringLiteral("|--:").repeated(RougeMetricCount) + QStringLiteral("|\n");
+    for (int r = 0; r < rowCount(); ++r) {
+        QStringList cells;
+        for (int c = 0; c < ColumnCount; ++c) cells << data(index(r, c)).toString();
+        out += markdownRow(cells);
+    }
+    return out;
+}
+
+// ---- ScoreTableModel ----
+
+ScoreTableModel::ScoreTableModel(QObject* parent) : RougeTableModel(parent) {}
+
 int ScoreTableModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : m_result.systems.size(); }
-int ScoreTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 QVariant ScoreTableModel::data(const QModelIndex& index, int role) const {
     if (!index.isValid() || index.row() >= m_result.systems.size() || index.column() >= ColumnCount) return {};
@@ -91,31 +109,11 @@ QString ScoreTableModel::toCsv() const {
     return out;
 }
 
-QString ScoreTableModel::toMarkdown() const {
-    QStringList header{tr("System")};
-    for (int m = 0; m < RougeMetricCount; ++m) header << rougeMetricName(m);
-    QString out = markdownRow(header);
-    out += QStringLiteral("|---") + QStringLiteral("|--:").repeated(RougeMetricCount) + QStringLiteral("|\n");
-    for (int r = 0; r < rowCount(); ++r) {
-        QStringList cells;
-        for (int c = 0; c < ColumnCount; ++c) cells << data(index(r, c)).toString();
-        out += markdownRow(cells);
-    }
-    return out;
-}
-
 // ---- DeltaTableModel ----
 
-DeltaTableModel::DeltaTableModel(QObject* parent) : QAbstractTableModel(parent) {}
-
-void DeltaTableModel::setResult(const ScoreResult& result) {
-    beginResetModel();
-    m_result = result;
-    endResetModel();
-}
+DeltaTableModel::DeltaTableModel(QObject* parent) : RougeTableModel(parent) {}
 
 int DeltaTableModel::rowCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : m_result.deltas.size(); }
-int DeltaTableModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 double DeltaTableModel::percentOf(const PairDelta& d, int metric) {
     return d.baselineMean[metric] != 0 ? 100.0 * d.delta[metric] / d.baselineMean[metric] : std::numeric_limits<double>::quiet_NaN();
@@ -190,19 +188,6 @@ QString DeltaTableModel::toCsv() const {
                        .arg(d.high[m], 0, 'g', 17)
                        .arg(d.pValue[m], 0, 'g', 17);
         out += QLatin1Char('\n');
-    }
-    return out;
-}
-
-QString DeltaTableModel::toMarkdown() const {
-    QStringList header{tr("Comparison")};
-    for (int m = 0; m < RougeMetricCount; ++m) header << QStringLiteral("Δ ") + rougeMetricName(m);
-    QString out = markdownRow(header);
-    out += QStringLiteral("|---") + QStringLiteral("|--:").repeated(RougeMetricCount) + QStringLiteral("|\n");
-    for (int r = 0; r < rowCount(); ++r) {
-        QStringList cells;
-        for (int c = 0; c < ColumnCount; ++c) cells << data(index(r, c)).toString();
-        out += markdownRow(cells);
     }
     return out;
 }

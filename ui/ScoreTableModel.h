@@ -11,39 +11,44 @@
 
 QString rougeMetricName(int metric);  // "ROUGE-1", "ROUGE-2", "ROUGE-L", "ROUGE-Lsum"
 
-class ScoreTableModel : public QAbstractTableModel {
+// What both tables share: the ScoreResult they show, a label column followed by one column per ROUGE
+// metric, and the Markdown export (the header and every cell as displayed).
+class RougeTableModel : public QAbstractTableModel {
     Q_OBJECT
 public:
-    enum { SystemColumn = 0, FirstMetricColumn = 1, ColumnCount = 1 + RougeMetricCount };
-    enum Role { MeanRole = Qt::UserRole + 1, LowRole, HighRole };
+    enum { LabelColumn = 0, FirstMetricColumn = 1, ColumnCount = 1 + RougeMetricCount };
 
-    explicit ScoreTableModel(QObject* parent = nullptr);
     void setResult(const ScoreResult& result);
     const ScoreResult& result() const { return m_result; }
-
-    int rowCount(const QModelIndex& parent = QModelIndex()) const override;
     int columnCount(const QModelIndex& parent = QModelIndex()) const override;
-    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
-
-    QString toCsv() const;
     QString toMarkdown() const;
 
-private:
+protected:
+    explicit RougeTableModel(QObject* parent);
     ScoreResult m_result;
 };
 
-class DeltaTableModel : public QAbstractTableModel {
+class ScoreTableModel : public RougeTableModel {
     Q_OBJECT
 public:
-    enum { ComparisonColumn = 0, FirstMetricColumn = 1, ColumnCount = 1 + RougeMetricCount };
+    enum { SystemColumn = LabelColumn };
+    enum Role { MeanRole = Qt::UserRole + 1, LowRole, HighRole };
+
+    explicit ScoreTableModel(QObject* parent = nullptr);
+    int rowCount(const QModelIndex& parent = QModelIndex()) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    QString toCsv() const;
+};
+
+class DeltaTableModel : public RougeTableModel {
+    Q_OBJECT
+public:
+    enum { ComparisonColumn = LabelColumn };
     enum Role { DeltaRole = Qt::UserRole + 1, PValueRole, PercentRole };
 
     explicit DeltaTableModel(QObject* parent = nullptr);
-    void setResult(const ScoreResult& result);
-
     int rowCount(const QModelIndex& parent = QModelIndex()) const override;
-    int columnCount(const QModelIndex& parent = QModelIndex()) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
 
@@ -51,9 +56,7 @@ public:
     static QString formatDelta(const PairDelta& d, int metric);
     static double percentOf(const PairDelta& d, int metric);  // NaN when the baseline mean is 0
     QString toCsv() const;
-    QString toMarkdown() const;
 
 private:
     QString pairName(const PairDelta& d) const;
-    ScoreResult m_result;
 };

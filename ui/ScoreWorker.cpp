@@ -49,14 +49,8 @@ QStringList readProvenance(const std::string& csvPath) {
     return lines;
 }
 
-}  // namespace
-
-ScoreWorker::ScoreWorker(QObject* parent) : QObject(parent) {
-    qRegisterMetaType<ScoreRequest>();
-    qRegisterMetaType<ScoreResult>();
-}
-
-ScoreResult ScoreWorker::score(const ScoreRequest& request) {
+// The results CSV scored as the request asks, as Qt values (throws the engine's errors).
+ScoreResult score(const ScoreRequest& request) {
     const std::string path = request.path.toStdString();
     const sumlab::ResultsTable table = sumlab::read_results_csv(path);
     const sumlab::BootstrapOptions bootstrap{request.resamples, 0.95, request.seed};
@@ -120,6 +114,13 @@ ScoreResult ScoreWorker::score(const ScoreRequest& request) {
         out.rows << row;
     }
     return out;
+}
+
+}  // namespace
+
+ScoreWorker::ScoreWorker(QObject* parent) : QObject(parent) {
+    qRegisterMetaType<ScoreRequest>();
+    qRegisterMetaType<ScoreResult>();
 }
 
 void ScoreWorker::run(const ScoreRequest& request) {

@@ -12,10 +12,8 @@ class ScoreWorker : public QObject {
 public:
     explicit ScoreWorker(QObject* parent = nullptr);
 
-    // Synchronous, as the slot does it (for tests and the worker thread).
-    static ScoreResult score(const ScoreRequest& request);
-
 public slots:
+    // Reads and scores request.path; scored or failed follows.
     void run(const ScoreRequest& request);
 
 signals:

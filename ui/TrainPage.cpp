@@ -1,9 +1,15 @@
+// LibTorch headers come before any Qt header: Qt's `slots` macro breaks them.
+#include "engine/training/run_folder.h"
+
 #include "ui/TrainPage.h"
 
 #include "ui/Accessible.h"
 #include "ui/LossPlotWidget.h"
 #include "ui/ModelRegistry.h"
-#include "ui/RougePlotWidget.h"
+#include "ui/TrainEstimatePanel.h"
+#include "ui/TrainModelCombo.h"
+#include "ui/TrainRunMonitor.h"
+#include "ui/TrainWidgets.h"
 #include "ui/TrainingEstimate.h"
 #include "ui/TrainingSettingsForm.h"
 #include "ui/TrainingWorker.h"
@@ -17,7 +23,6 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QFrame>
-#include <QGridLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QJsonDocument>
@@ -26,7 +31,6 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QPlainTextEdit>
-#include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QScrollBar>
@@ -35,21 +39,11 @@
 #include <QStyle>
 #include <QVBoxLayout>
 
-#include <climits>
-#include <cmath>
 #include <optional>
 
 namespace {
 
 constexpr qint64 kQuickDemoEveryKth = 100;
-
-QLabel* makeValueLabel(QWidget* parent, const char* objectName, const QString& name, const QString& tip) {
-    auto* label = new QLabel(parent);
-    label->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
-    label->setWordWrap(true);
-    Accessible::describe(label, objectName, name, tip);
-    return label;
-}
 
 }  // namespace
 
@@ -104,7 +98,7 @@ TrainPage::TrainPage(ModelRegistry* registry, QWidget* parent) : QWidget(parent)
 }
 
 TrainPage::~TrainPage() {
-    stopTimingStep(/*refresh=*/false);
+    m_estimate->stopTimingStep();
     // A run still going gets a stop (it saves a checkpoint) before the thread ends.
     m_worker->requestStop();
     m_thread.quit();
@@ -138,7 +132,7 @@ QWidget* TrainPage::buildSetupColumn() {
     form->addRow(presetLabel, m_presetCombo);
     form->addRow(QString(), m_presetDescription);
 
-    m_modelCombo = new QComboBox(setup);
+    m_modelCombo = new TrainModelCombo(setup);
     m_modelCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     m_modelCombo->setMinimumContentsLength(20);
     Accessible::describe(m_modelCombo, "trainModelCombo", tr("Model"),
@@ -221,38 +215,12 @@ QWidget* TrainPage::buildRunColumn() {
     auto* layout = new QVBoxLayout(column);
     layout->setContentsMargins(0, 0, 0, 0);
 
-    auto* estimate = new QGroupBox(tr("Estimate"), column);
-    estimate->setObjectName("estimatePanel");
-    auto* estimateForm = new QFormLayout(estimate);
-    m_trainableLabel = makeValueLabel(estimate, "trainableLabel", tr("Trainable parameters"), tr("Parameters AdamW updates, and their share of all parameters"));
-    m_savedSizeLabel = makeValueLabel(estimate, "savedSizeLabel", tr("Saved size"), tr("Size of the final model or adapter (fp32)"));
-    m_checkpointSizeLabel = makeValueLabel(estimate, "checkpointSizeLabel", tr("Checkpoint size"), tr("Size of each checkpoint: weights plus AdamW's two moments"));
-    m_memoryLabel = makeValueLabel(
-        estimate, "memoryLabel", tr("Training memory"),
-        tr("The peak of a training step in fp32: weights, gradients and AdamW's moments, the activations one batch keeps for "
-           "backward (every batch padded to the maximum lengths) and the temporaries at that moment. The process holds "
-           "10-20 %% more (its heap) plus the program itself (docs/BENCHMARKS.md)"));
-    m_stepsEstimateLabel = makeValueLabel(estimate, "stepsEstimateLabel", tr("Optimizer steps"), tr("How many optimizer steps the run will take"));
-    m_timeEstimateLabel = makeValueLabel(estimate, "timeEstimateLabel", tr("Training time"),
-                                         tr("Seconds per optimizer step and for the run, from one step timed on this machine"));
-    m_timeStepButton = new QPushButton(tr("T&ime a step"), estimate);
-    Accessible::describe(m_timeStepButton, "timeStepButton", tr("Time a step"),
-                         tr("Run one training step of this model at these settings (random weights, batches padded to the maximum "
-                            "lengths) after a warm-up step, and estimate the run's time from it"));
-    estimateForm->addRow(tr("Trainable:"), m_trainableLabel);
-    estimateForm->addRow(tr("Saved model:"), m_savedSizeLabel);
-    estimateForm->addRow(tr("Checkpoint:"), m_checkpointSizeLabel);
-    estimateForm->addRow(tr("Memory:"), m_memoryLabel);
-    estimateForm->addRow(tr("Steps:"), m_stepsEstimateLabel);
-    estimateForm->addRow(tr("Time:"), m_timeEstimateLabel);
-    estimateForm->addRow(QString(), m_timeStepButton);
-    layout->addWidget(estimate);
-    connect(m_timeStepButton, &QPushButton::clicked, this, &TrainPage::timeStep);
+    m_estimate = new TrainEstimatePanel(column);
+    layout->addWidget(m_estimate);
+    connect(m_estimate, &TrainEstimatePanel::timeStepClicked, this, &TrainPage::timeStep);
+    connect(m_estimate, &TrainEstimatePanel::probeChanged, this, &TrainPage::updateEstimate);
     // A probe running beside training would slow both and time neither.
-    connect(this, &TrainPage::runStarted, this, [this] {
-        stopTimingStep();
-        m_timeStepButton->setEnabled(false);
-    });
+    connect(this, &TrainPage::runStarted, m_estimate, &TrainEstimatePanel::runStarted);
     connect(this, &TrainPage::runEnded, this, &TrainPage::updateEstimate);
 
     m_refusalFrame = new QFrame(column);
@@ -285,53 +253,13 @@ QWidget* TrainPage::buildRunColumn() {
     buttons->addWidget(m_resumeButton);
     buttons->addWidget(m_stopButton);
     buttons->addStretch(1);
-    m_stateLabel = makeValueLabel(column, "runStateLabel", tr("Run state"), tr("What the run is doing"));
+    m_stateLabel = TrainWidgets::makeValueLabel(column, "runStateLabel", tr("Run state"), tr("What the run is doing"));
     m_stateLabel->setWordWrap(false);
     buttons->addWidget(m_stateLabel);
     layout->addLayout(buttons);
 
-    m_progress = new QProgressBar(column);
-    Accessible::describe(m_progress, "trainProgressBar", tr("Training progress"), tr("Optimizer steps done of all steps"));
-    m_progress->setRange(0, 1);
-    m_progress->setValue(0);
-    layout->addWidget(m_progress);
-
-    auto* live = new QGridLayout;
-    m_stepLabel = makeValueLabel(column, "stepLabel", tr("Step and epoch"), tr("Optimizer step and epoch of the latest log line"));
-    m_lossLabel = makeValueLabel(column, "lossLabel", tr("Latest loss"), tr("Training loss of the latest log line, and the latest eval loss"));
-    m_speedLabel = makeValueLabel(column, "tokensPerSecondLabel", tr("Tokens per second"), tr("Training tokens (prompt + summary) processed per second"));
-    m_elapsedLabel = makeValueLabel(column, "elapsedLabel", tr("Elapsed time"), tr("Training time so far"));
-    m_etaLabel = makeValueLabel(column, "etaLabel", tr("Estimated time left"), tr("Time to the last step at the current speed"));
-    live->addWidget(m_stepLabel, 0, 0);
-    live->addWidget(m_lossLabel, 0, 1);
-    live->addWidget(m_speedLabel, 1, 0);
-    live->addWidget(m_elapsedLabel, 1, 1);
-    live->addWidget(m_etaLabel, 1, 2);
-    live->setColumnStretch(0, 1);
-    live->setColumnStretch(1, 1);
-    live->setColumnStretch(2, 1);
-    layout->addLayout(live);
-
-    auto* plots = new QSplitter(Qt::Horizontal, column);
-    plots->setObjectName("trainPlotsSplitter");
-    plots->setChildrenCollapsible(false);
-    m_plot = new LossPlotWidget(plots);
-    m_plot->setObjectName("trainLossPlot");
-    m_rougePlot = new RougePlotWidget(plots);
-    m_rougePlot->setObjectName("trainRougePlot");
-    m_rougePlot->hide();
-    plots->addWidget(m_plot);
-    plots->addWidget(m_rougePlot);
-    plots->setStretchFactor(0, 3);
-    plots->setStretchFactor(1, 2);
-    layout->addWidget(plots, 1);
-
-    m_log = new QPlainTextEdit(column);
-    m_log->setReadOnly(true);
-    m_log->setMaximumBlockCount(2000);
-    m_log->setMaximumHeight(m_log->fontMetrics().height() * 6);
-    Accessible::describe(m_log, "trainLog", tr("Training log"), tr("Checkpoints, warnings and errors of the run"));
-    layout->addWidget(m_log);
+    m_monitor = new TrainRunMonitor(column);
+    layout->addWidget(m_monitor, 1);
 
     connect(m_startButton, &QPushButton::clicked, this, &TrainPage::startTraining);
     connect(m_pauseButton, &QPushButton::clicked, this, &TrainPage::pauseTraining);
@@ -341,8 +269,8 @@ QWidget* TrainPage::buildRunColumn() {
     QWidget::setTabOrder(m_startButton, m_pauseButton);
     QWidget::setTabOrder(m_pauseButton, m_resumeButton);
     QWidget::setTabOrder(m_resumeButton, m_stopButton);
-    QWidget::setTabOrder(m_stopButton, m_plot);
-    QWidget::setTabOrder(m_plot, m_log);
+    QWidget::setTabOrder(m_stopButton, m_monitor->lossPlot());
+    QWidget::setTabOrder(m_monitor->lossPlot(), m_monitor->log());
     return column;
 }
 
@@ -364,56 +292,12 @@ void TrainPage::syncPresetChoice() {
                                             : tr("The form matches no preset; choose one to fill it with a lab's values."));
 }
 
-int TrainPage::addModelChoice(const QString& modelDir, const QString& adapterDir, const QString& label) {
-    QVariantMap choice;
-    choice.insert(QStringLiteral("model"), modelDir);
-    choice.insert(QStringLiteral("adapter"), adapterDir);
-    m_modelCombo->addItem(label, choice);
-    return m_modelCombo->count() - 1;
-}
-
 void TrainPage::refreshModelChoices() {
-    const QVariantMap current = m_modelCombo->currentData().toMap();
-    QString wanted = current.value(QStringLiteral("adapter")).toString();
-    if (wanted.isEmpty()) wanted = current.value(QStringLiteral("model")).toString();
-    if (wanted.isEmpty()) wanted = QSettings().value(QStringLiteral("train/model")).toString();
-    {
-        QSignalBlocker blocker(m_modelCombo);
-        m_modelCombo->clear();
-        const QLocale locale;
-        for (const ModelInfo& info : m_registry->readyEntries(ModelKind::Model))
-            addModelChoice(info.path, QString(), tr("%1 (%2 M parameters)").arg(info.name, locale.toString(static_cast<double>(info.parameters) / 1e6, 'f', 1)));
-        for (const ModelInfo& info : m_registry->readyEntries(ModelKind::Adapter))
-            if (!info.basePath.isEmpty())
-                addModelChoice(info.basePath, info.path, tr("%1 (LoRA adapter on %2)").arg(info.name, QFileInfo(info.basePath).fileName()));
-        for (const QVariantMap& extra : m_extraChoices) {
-            m_modelCombo->addItem(extra.value(QStringLiteral("label")).toString(), extra);
-        }
-        if (m_modelCombo->count() == 0) m_modelCombo->addItem(tr("No model registered: add one on the Models page"), QVariantMap());
-        int index = 0;
-        for (int i = 0; i < m_modelCombo->count(); ++i) {
-            const QVariantMap d = m_modelCombo->itemData(i).toMap();
-            const QString key = d.value(QStringLiteral("adapter")).toString().isEmpty() ? d.value(QStringLiteral("model")).toString()
-                                                                                         : d.value(QStringLiteral("adapter")).toString();
-            if (!wanted.isEmpty() && key == wanted) index = i;
-        }
-        m_modelCombo->setCurrentIndex(index);
-    }
+    m_modelCombo->refresh(*m_registry, m_extraChoices);
     updateEstimate();
 }
 
-bool TrainPage::selectModel(const QString& path) {
-    const QString clean = QDir::cleanPath(path);
-    for (int i = 0; i < m_modelCombo->count(); ++i) {
-        const QVariantMap d = m_modelCombo->itemData(i).toMap();
-        if (d.value(QStringLiteral("adapter")).toString() == clean ||
-            (d.value(QStringLiteral("adapter")).toString().isEmpty() && d.value(QStringLiteral("model")).toString() == clean)) {
-            m_modelCombo->setCurrentIndex(i);
-            return true;
-        }
-    }
-    return false;
-}
+bool TrainPage::selectModel(const QString& path) { return m_modelCombo->selectPath(path); }
 
 void TrainPage::setDataPath(const QString& path) {
     if (m_dataCombo->findText(path) < 0) m_dataCombo->insertItem(0, path);
@@ -435,8 +319,7 @@ void TrainPage::setDatasetInfo(const QString& path, int trainDialogues) {
 }
 
 QString TrainPage::defaultRunName() const {
-    const QVariantMap d = m_modelCombo->currentData().toMap();
-    QString model = QFileInfo(d.value(QStringLiteral("model")).toString()).fileName();
+    QString model = QFileInfo(m_modelCombo->modelDir()).fileName();
     if (model.isEmpty()) model = QStringLiteral("run");
     return QStringLiteral("%1-%2-%3").arg(model, m_form->isLora() ? QStringLiteral("lora") : QStringLiteral("full"),
                                           QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")));
@@ -455,137 +338,38 @@ void TrainPage::updateEstimate() {
     m_runFolderLabel->setText(m_workspace.isEmpty() ? tr("Choose a workspace folder on the Runs page.")
                                                     : tr("Run folder: %1").arg(QDir(m_workspace).filePath(name)));
 
-    const QVariantMap choice = m_modelCombo->currentData().toMap();
-    const QString adapter = choice.value(QStringLiteral("adapter")).toString();
-    m_modelNote->setText(adapter.isEmpty() ? QString()
+    m_modelNote->setText(m_modelCombo->adapterDir().isEmpty() ? QString()
                                            : tr("Continues training this adapter: method lora, with the adapter's own r, lora_alpha and target_modules."));
-    const AdapterSummary* adapterSummary = nullptr;
-    QString modelPath;
-    const ModelInfo* info = chosenModel(&adapterSummary, &modelPath);
-    const QJsonObject v = m_form->currentValues();
-    const bool isLora = adapterSummary || m_form->isLora();
-    const QLocale locale;
-    const TrainingEstimate e = info ? TrainingEstimator::estimate(*info, v, adapterSummary) : TrainingEstimate{};
-    if (!e.ok) {
-        const QString why = info ? e.error : tr("choose a registered model");
-        for (QLabel* l : {m_trainableLabel, m_savedSizeLabel, m_checkpointSizeLabel, m_memoryLabel}) l->setText(tr("– (%1)").arg(why));
-    } else {
-        m_trainableLabel->setText(tr("%1 of %2 parameters (%3%)")
-                                      .arg(locale.toString(e.trainable), locale.toString(e.all), locale.toString(e.trainablePercent, 'f', e.trainablePercent < 10 ? 3 : 1)));
-        m_savedSizeLabel->setText(isLora ? tr("%1 (adapter_model.safetensors)").arg(ModelRegistry::formatBytes(e.savedBytes))
-                                         : tr("%1 (model.safetensors)").arg(ModelRegistry::formatBytes(e.savedBytes)));
-        m_checkpointSizeLabel->setText(tr("≈ %1 each (weights + AdamW moments)").arg(ModelRegistry::formatBytes(e.checkpointBytes)));
-        m_memoryLabel->setText(tr("≈ %1 at a step's peak: weights %2 + gradients %3 + AdamW %4 + activations %5 (batch %6 × %7 + %8 tokens) + "
-                                  "temporaries %9")
-                                   .arg(ModelRegistry::formatBytes(e.peakBytes), ModelRegistry::formatBytes(e.weightBytes),
-                                        ModelRegistry::formatBytes(e.gradientBytes), ModelRegistry::formatBytes(e.optimizerBytes),
-                                        ModelRegistry::formatBytes(e.activationBytes), locale.toString(e.batch), locale.toString(e.sourceLength),
-                                        locale.toString(e.targetLength), ModelRegistry::formatBytes(e.workingBytes)));
-    }
-    const qint64 maxSteps = v.value(QStringLiteral("max_steps")).toInteger();
-    const qint64 accumulation = v.value(QStringLiteral("gradient_accumulation_steps")).toInteger();
+    TrainEstimatePanel::Inputs inputs = estimateInputs();
     const bool knowData = m_trainDialogues >= 0 && QDir::cleanPath(m_dataCombo->currentText().trimmed()) == QDir::cleanPath(m_datasetPath);
-    qint64 steps = -1;  // unknown
-    if (maxSteps > 0) {
-        steps = maxSteps;
-        m_stepsEstimateLabel->setText(tr("%1 (max_steps)").arg(locale.toString(maxSteps)));
-    } else if (knowData) {
-        steps = TrainingEstimator::optimizerSteps(
-            m_trainDialogues, v.value(QStringLiteral("every_kth")).toInteger(), v.value(QStringLiteral("limit")).toInteger(),
-            v.value(QStringLiteral("per_device_train_batch_size")).toInteger(), accumulation,
-            v.value(QStringLiteral("num_train_epochs")).toDouble(), maxSteps);
-        m_stepsEstimateLabel->setText(tr("%1 (from %2 training dialogues)").arg(locale.toString(steps), locale.toString(m_trainDialogues)));
-    } else {
-        m_stepsEstimateLabel->setText(tr("unknown until this dataset is loaded on the Data page"));
-    }
-    updateTimeEstimate(steps, accumulation);
+    inputs.trainDialogues = knowData ? m_trainDialogues : -1;
+    m_estimate->showEstimate(inputs);
 }
 
-const ModelInfo* TrainPage::chosenModel(const AdapterSummary** adapter, QString* path) const {
-    const QVariantMap choice = m_modelCombo->currentData().toMap();
-    const QString adapterDir = choice.value(QStringLiteral("adapter")).toString();
-    *path = adapterDir.isEmpty() ? choice.value(QStringLiteral("model")).toString() : adapterDir;
-    *adapter = nullptr;
-    const int row = m_registry->rowOfPath(*path);
-    if (row < 0 || m_registry->state(row) != ModelRegistry::State::Ready) return nullptr;
-    const ModelInfo& info = m_registry->info(row);
-    if (!adapterDir.isEmpty()) *adapter = &info.adapter;
-    return &info;
+TrainEstimatePanel::Inputs TrainPage::estimateInputs() const {
+    TrainEstimatePanel::Inputs inputs;
+    inputs.model = m_modelCombo->chosenModel(*m_registry, &inputs.adapter);
+    inputs.modelPath = m_modelCombo->chosenPath();
+    inputs.values = m_form->currentValues();
+    inputs.isLora = inputs.adapter || m_form->isLora();
+    inputs.isTraining = m_isTraining;
+    return inputs;
 }
 
 bool TrainPage::isStepTimeCurrent() const {
-    const AdapterSummary* adapter = nullptr;
-    QString path;
-    chosenModel(&adapter, &path);
-    return m_stepTime.ok && m_stepTimeKey == TrainingEstimator::timingKey(path, m_form->currentValues(), adapter);
+    const TrainEstimatePanel::Inputs in = estimateInputs();
+    return m_estimate->isStepTimeCurrent(TrainingEstimator::timingKey(in.modelPath, in.values, in.adapter));
 }
 
-void TrainPage::updateTimeEstimate(qint64 steps, qint64 accumulation) {
-    const QLocale locale;
-    const AdapterSummary* adapter = nullptr;
-    QString path;
-    m_timeStepButton->setEnabled(!m_probeThread && !m_isTraining && chosenModel(&adapter, &path) != nullptr);
-    if (m_probeThread) {
-        m_timeEstimateLabel->setText(tr("Timing a step of this model on this machine …"));
-    } else if (!m_stepTime.ok) {
-        m_timeEstimateLabel->setText(m_stepTime.error.isEmpty() ? tr("not measured: Time a step runs one on this machine")
-                                                                : tr("– (the probe step failed: %1)").arg(m_stepTime.error));
-    } else if (!isStepTimeCurrent()) {
-        m_timeEstimateLabel->setText(tr("measured for other settings: time a step again"));
-    } else {
-        const double perStep = TrainingEstimator::secondsPerStep(m_stepTime, accumulation);
-        QString text = tr("%1 s per optimizer step (%2 × %3 s forward and backward + %4 s update)")
-                           .arg(locale.toString(perStep, 'g', 3), locale.toString(std::max<qint64>(accumulation, 1)),
-                                locale.toString(m_stepTime.forwardBackwardS, 'g', 3), locale.toString(m_stepTime.optimizerS, 'g', 3));
-        if (steps >= 0)
-            text += tr("; %1 steps ≈ %2").arg(locale.toString(steps), formatDuration(perStep * static_cast<double>(steps)));
-        m_timeEstimateLabel->setText(text + tr(", at most: batches padded to the maximum lengths"));
-    }
-}
+const StepTimeEstimate& TrainPage::measuredStepTime() const { return m_estimate->measuredStepTime(); }
 
-void TrainPage::timeStep() {
-    if (m_probeThread || m_isTraining) return;
-    const AdapterSummary* adapter = nullptr;
-    QString path;
-    const ModelInfo* info = chosenModel(&adapter, &path);
-    if (!info) return;
-    const QJsonObject values = m_form->currentValues();
-    const QJsonObject key = TrainingEstimator::timingKey(path, values, adapter);
-    // Copies: the thread must not read the registry's entries or the form.
-    const ModelInfo model = *info;
-    const std::optional<AdapterSummary> adapterCopy = adapter ? std::optional<AdapterSummary>(*adapter) : std::nullopt;
-    auto cancel = std::make_shared<std::atomic<bool>>(false);
-    m_probeCancel = cancel;
-    m_probeThread = QThread::create([this, model, values, adapterCopy, cancel, key] {
-        const StepTimeEstimate t = TrainingEstimator::timeStep(model, values, adapterCopy ? &*adapterCopy : nullptr, cancel.get());
-        if (!cancel->load()) QMetaObject::invokeMethod(this, [this, t, key] { onStepTimed(t, key); }, Qt::QueuedConnection);
-    });
-    m_probeThread->setObjectName(QStringLiteral("StepTimeProbe"));
-    connect(m_probeThread, &QThread::finished, this, [this, thread = m_probeThread] {
-        if (m_probeThread != thread) return;  // stopTimingStep() already let it go
-        m_probeThread = nullptr;
-        thread->deleteLater();
-        updateEstimate();
-    });
-    m_probeThread->start(QThread::LowPriority);
-    updateEstimate();
-}
+bool TrainPage::isTimingStep() const { return m_estimate->isTimingStep(); }
 
-void TrainPage::onStepTimed(const StepTimeEstimate& timing, const QJsonObject& key) {
-    m_stepTime = timing;
-    m_stepTimeKey = key;
-    updateEstimate();
-}
+LossPlotWidget* TrainPage::lossPlot() const { return m_monitor->lossPlot(); }
 
-void TrainPage::stopTimingStep(bool refresh) {
-    if (!m_probeThread) return;
-    m_probeCancel->store(true);  // honoured between the probe's passes
-    QThread* thread = m_probeThread;
-    m_probeThread = nullptr;
-    thread->wait();
-    thread->deleteLater();
-    if (refresh) updateEstimate();
-}
+RougePlotWidget* TrainPage::rougePlot() const { return m_monitor->rougePlot(); }
+
+void TrainPage::timeStep() { m_estimate->timeStep(estimateInputs()); }
 
 void TrainPage::refuse(const QString& message, QWidget* focus) {
     m_refusalLabel->setText(message);
@@ -615,9 +399,8 @@ bool TrainPage::startTraining() {
         refuse(error, m_form->editor(errorKey));
         return false;
     }
-    const QVariantMap choice = m_modelCombo->currentData().toMap();
-    const QString modelDir = choice.value(QStringLiteral("model")).toString();
-    const QString adapterDir = choice.value(QStringLiteral("adapter")).toString();
+    const QString modelDir = m_modelCombo->modelDir();
+    const QString adapterDir = m_modelCombo->adapterDir();
     if (modelDir.isEmpty()) {
         refuse(tr("Choose a model: register one on the Models page first."), m_modelCombo);
         return false;
@@ -662,23 +445,14 @@ bool TrainPage::launch(const TrainingRequest& request, const QString& runName, c
     }
     m_runDir = request.outputDir;
     m_runName = runName;
-    m_hasStep = false;
-    m_lastEvalLoss = -1;
     m_pauseRequested = false;
     m_stopRequested = false;
     RunCurves curves = history;
     curves.name = runName;
-    m_plot->setRuns({curves});
-    m_rougePlot->setRuns({curves});
-    m_rougePlot->setVisible(m_rougePlot->hasData());
-    if (!history.steps.isEmpty()) {
-        m_lastStep = history.steps.last();
-        m_hasStep = true;
-    }
-    m_log->clear();
+    m_monitor->reset(curves);
     appendLog(tr("Run %1: %2 on %3%4").arg(runName, QFileInfo(request.modelDir).fileName(), request.dataPath,
                                           request.resumeFrom.isEmpty() ? QString() : tr(", resuming from its newest checkpoint")));
-    m_state = RunState::Running;
+    m_state = sumlab::RunStatus::running;
     setRunning(true);
     m_stateLabel->setText(tr("Loading the model and data …"));
     saveSettings();
@@ -713,19 +487,13 @@ void TrainPage::stopTraining() {
     publishJob();
 }
 
-QJsonObject TrainPage::readRunJson(const QString& runDir, QString* error) {
-    QFile file(QDir(runDir).filePath(QStringLiteral("run.json")));
-    if (!file.open(QIODevice::ReadOnly)) {
-        *error = tr("%1 has no readable run.json.").arg(runDir);
-        return {};
+std::optional<sumlab::RunConfig> TrainPage::readRunJson(const QString& runDir, QString* error) {
+    try {
+        return sumlab::read_run_config(runDir.toStdString());
+    } catch (const std::exception& e) {
+        *error = QString::fromStdString(e.what());  // names run.json (or the folder) and the problem
+        return std::nullopt;
     }
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &parseError);
-    if (!doc.isObject()) {
-        *error = tr("%1: run.json is not valid JSON (%2).").arg(runDir, parseError.errorString());
-        return {};
-    }
-    return doc.object();
 }
 
 bool TrainPage::resumeRun(const QString& runDir, const RunCurves& history) {
@@ -735,19 +503,20 @@ bool TrainPage::resumeRun(const QString& runDir, const RunCurves& history) {
     }
     clearRefusal();
     QString error;
-    const QJsonObject run = readRunJson(runDir, &error);
-    if (run.isEmpty()) {
+    const std::optional<sumlab::RunConfig> run = readRunJson(runDir, &error);
+    if (!run) {
         refuse(error);
         return false;
     }
-    m_form->setValues(run.value(QStringLiteral("arguments")).toObject());
+    const QByteArray arguments = QByteArray::fromStdString(run->arguments.to_json().dump());
+    m_form->setValues(QJsonDocument::fromJson(arguments).object());
     TrainingRequest request;
-    request.modelDir = run.value(QStringLiteral("model")).toString();
-    request.dataPath = run.value(QStringLiteral("data")).toString();
-    request.initAdapter = run.value(QStringLiteral("init_adapter")).toString();
+    request.modelDir = QString::fromStdString(run->model);
+    request.dataPath = QString::fromStdString(run->data);
+    request.initAdapter = QString::fromStdString(run->init_adapter);
     request.outputDir = runDir;
     request.resumeFrom = QStringLiteral("last");
-    request.argumentsJson = QJsonDocument(run.value(QStringLiteral("arguments")).toObject()).toJson(QJsonDocument::Compact);
+    request.argumentsJson = arguments;
     const QFileInfo dir(runDir);
     if (m_workspace.isEmpty()) m_workspace = dir.absolutePath();
     return launch(request, dir.fileName(), history);
@@ -760,14 +529,14 @@ bool TrainPage::rerun(const QString& runDir) {
     }
     clearRefusal();
     QString error;
-    const QJsonObject run = readRunJson(runDir, &error);
-    if (run.isEmpty()) {
+    const std::optional<sumlab::RunConfig> run = readRunJson(runDir, &error);
+    if (!run) {
         refuse(error);
         return false;
     }
-    m_form->setValues(run.value(QStringLiteral("arguments")).toObject());
-    const QString model = QDir::cleanPath(run.value(QStringLiteral("model")).toString());
-    const QString adapter = run.value(QStringLiteral("init_adapter")).toString();
+    m_form->setValues(QJsonDocument::fromJson(QByteArray::fromStdString(run->arguments.to_json().dump())).object());
+    const QString model = QDir::cleanPath(QString::fromStdString(run->model));
+    const QString adapter = QString::fromStdString(run->init_adapter);
     if (!selectModel(adapter.isEmpty() ? model : QDir::cleanPath(adapter))) {
         QVariantMap extra;
         extra.insert(QStringLiteral("model"), model);
@@ -777,7 +546,7 @@ bool TrainPage::rerun(const QString& runDir) {
         refreshModelChoices();
         selectModel(adapter.isEmpty() ? model : QDir::cleanPath(adapter));
     }
-    setDataPath(run.value(QStringLiteral("data")).toString());
+    setDataPath(QString::fromStdString(run->data));
     m_runNameEdit->setText(uniqueRunName(QFileInfo(runDir).fileName() + QStringLiteral("-rerun")));
     const bool ok = startTraining();
     m_runNameEdit->clear();
@@ -791,7 +560,7 @@ void TrainPage::setRunning(bool running) {
 }
 
 void TrainPage::updateButtons() {
-    const bool paused = m_state == RunState::Paused;
+    const bool paused = m_state == sumlab::RunStatus::paused;
     m_startButton->setEnabled(!m_isTraining);
     m_pauseButton->setEnabled(m_isTraining && !m_stopRequested && !m_pauseRequested && !paused);
     m_resumeButton->setEnabled(m_isTraining && !m_stopRequested && (m_pauseRequested || paused));
@@ -799,15 +568,7 @@ void TrainPage::updateButtons() {
     if (!m_isTraining && m_stateLabel->text().isEmpty()) m_stateLabel->setText(tr("Idle"));
 }
 
-void TrainPage::appendLog(const QString& line) {
-    m_log->appendPlainText(QStringLiteral("%1  %2").arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")), line));
-}
-
-QString TrainPage::formatDuration(double seconds) {
-    if (!std::isfinite(seconds) || seconds < 0) return QStringLiteral("–");
-    const qint64 s = static_cast<qint64>(std::llround(seconds));
-    return QStringLiteral("%1:%2:%3").arg(s / 3600).arg((s / 60) % 60, 2, 10, QLatin1Char('0')).arg(s % 60, 2, 10, QLatin1Char('0'));
-}
+void TrainPage::appendLog(const QString& line) { m_monitor->appendLog(line); }
 
 void TrainPage::publishJob() {
     if (!m_isTraining) {
@@ -816,14 +577,15 @@ void TrainPage::publishJob() {
     }
     QString text = tr("Training %1").arg(m_runName);
     int percent = -1;
-    if (m_hasStep && m_lastStep.maxSteps > 0) {
-        percent = static_cast<int>(100 * m_lastStep.step / m_lastStep.maxSteps);
+    const sumlab::StepMetrics& last = m_monitor->lastStep();
+    if (m_monitor->hasStep() && last.max_steps > 0) {
+        percent = static_cast<int>(100 * last.step / last.max_steps);
         text += tr(": step %1/%2, loss %3, ETA %4")
-                    .arg(m_lastStep.step)
-                    .arg(m_lastStep.maxSteps)
-                    .arg(QLocale().toString(m_lastStep.loss, 'f', 4), formatDuration(m_lastStep.etaS));
+                    .arg(last.step)
+                    .arg(last.max_steps)
+                    .arg(QLocale().toString(last.loss, 'f', 4), TrainWidgets::formatDuration(last.eta_s));
     }
-    if (m_state == RunState::Paused) text += tr(" (paused)");
+    if (m_state == sumlab::RunStatus::paused) text += tr(" (paused)");
     if (m_stopRequested) text += tr(" (stopping)");
     emit jobStatusChanged(text, percent, true);
 }
@@ -833,53 +595,24 @@ void TrainPage::onWorkerStarted(const QString& runDir) {
     emit statusMessage(tr("Training started: %1").arg(runDir));
 }
 
-void TrainPage::onStep(const StepPoint& p) {
-    m_lastStep = p;
-    m_hasStep = true;
-    m_plot->addStep(p);
-    const QLocale locale;
-    m_progress->setRange(0, static_cast<int>(std::min<qint64>(p.maxSteps, INT_MAX)));
-    m_progress->setValue(static_cast<int>(std::min<qint64>(p.step, INT_MAX)));
-    m_stepLabel->setText(tr("Step %1 / %2 · epoch %3").arg(locale.toString(p.step), locale.toString(p.maxSteps), locale.toString(p.epoch, 'f', 2)));
-    m_lossLabel->setText(m_lastEvalLoss >= 0 ? tr("Loss %1 · eval %2").arg(locale.toString(p.loss, 'f', 4), locale.toString(m_lastEvalLoss, 'f', 4))
-                                             : tr("Loss %1").arg(locale.toString(p.loss, 'f', 4)));
-    m_speedLabel->setText(tr("%1 tokens/s").arg(locale.toString(p.tokensPerSecond, 'f', 0)));
-    m_elapsedLabel->setText(tr("Elapsed %1").arg(formatDuration(p.elapsedS)));
-    m_etaLabel->setText(tr("ETA %1").arg(formatDuration(p.etaS)));
+void TrainPage::onStep(const sumlab::StepMetrics& p) {
+    m_monitor->showStep(p);
     publishJob();
 }
 
-void TrainPage::onEval(const EvalPoint& p) {
-    m_lastEvalLoss = p.evalLoss;
-    m_plot->addEval(p);
-    const QLocale locale;
-    m_lossLabel->setText(m_hasStep ? tr("Loss %1 · eval %2").arg(locale.toString(m_lastStep.loss, 'f', 4), locale.toString(p.evalLoss, 'f', 4))
-                                   : tr("Eval loss %1").arg(locale.toString(p.evalLoss, 'f', 4)));
-    if (!p.hasRouge) {
-        appendLog(tr("Step %1: eval loss %2").arg(p.step).arg(locale.toString(p.evalLoss, 'f', 4)));
-        return;
-    }
-    m_rougePlot->addEval(p);
-    m_rougePlot->show();
-    m_lossLabel->setText(m_lossLabel->text() + tr(" · ROUGE-L %1").arg(locale.toString(p.rougeL, 'f', 4)));
-    appendLog(tr("Step %1: eval loss %2, ROUGE-1 %3, ROUGE-2 %4, ROUGE-L %5, ROUGE-Lsum %6 (%7 summaries, %8 tokens on average)")
-                  .arg(p.step)
-                  .arg(locale.toString(p.evalLoss, 'f', 4), locale.toString(p.rouge1, 'f', 4), locale.toString(p.rouge2, 'f', 4),
-                       locale.toString(p.rougeL, 'f', 4), locale.toString(p.rougeLsum, 'f', 4), locale.toString(p.generated),
-                       locale.toString(p.genLen, 'f', 1)));
-}
+void TrainPage::onEval(const sumlab::EvalMetrics& p) { m_monitor->showEval(p); }
 
 void TrainPage::onCheckpoint(const QString& dir, qint64 step) { appendLog(tr("Step %1: checkpoint saved in %2").arg(step).arg(dir)); }
 
-void TrainPage::onStateChanged(RunState state) {
+void TrainPage::onStateChanged(sumlab::RunStatus state) {
     m_state = state;
     switch (state) {
-        case RunState::Running:
+        case sumlab::RunStatus::running:
             m_pauseRequested = false;
             m_stateLabel->setText(m_stopRequested ? m_stateLabel->text() : tr("Running"));
             break;
-        case RunState::Paused:
-            m_stateLabel->setText(tr("Paused at step %1").arg(m_hasStep ? m_lastStep.step : 0));
+        case sumlab::RunStatus::paused:
+            m_stateLabel->setText(tr("Paused at step %1").arg(m_monitor->hasStep() ? m_monitor->lastStep().step : 0));
             appendLog(tr("Paused."));
             break;
         default: break;
@@ -893,7 +626,7 @@ void TrainPage::onMessage(const QString& text) { appendLog(text); }
 void TrainPage::onFinished(const TrainingOutcome& outcome) {
     m_state = outcome.state;
     const QLocale locale;
-    if (outcome.state == RunState::Finished) {
+    if (outcome.state == sumlab::RunStatus::finished) {
         m_stateLabel->setText(outcome.message.isEmpty() ? tr("Finished at step %1").arg(locale.toString(outcome.globalStep))
                                                         : tr("Finished at step %1 (early stopping)").arg(locale.toString(outcome.globalStep)));
         m_stateLabel->setToolTip(outcome.message.isEmpty() ? tr("What the run is doing") : outcome.message);
@@ -916,7 +649,7 @@ void TrainPage::onFinished(const TrainingOutcome& outcome) {
 }
 
 void TrainPage::onFailed(const QString& error) {
-    m_state = RunState::Failed;
+    m_state = sumlab::RunStatus::failed;
     m_stateLabel->setText(tr("Failed"));
     setRunning(false);
     m_pauseRequested = false;
@@ -926,15 +659,13 @@ void TrainPage::onFailed(const QString& error) {
     appendLog(tr("Failed: %1").arg(error));
     publishJob();
     emit statusMessage(tr("Training failed: %1").arg(error));
-    emit runEnded(m_runDir, RunState::Failed);
+    emit runEnded(m_runDir, sumlab::RunStatus::failed);
 }
 
 void TrainPage::saveSettings() const {
     QSettings settings;
     settings.setValue(QStringLiteral("train/lastValues"), QJsonDocument(m_form->currentValues()).toJson(QJsonDocument::Compact));
     settings.setValue(QStringLiteral("train/data"), m_dataCombo->currentText());
-    const QVariantMap choice = m_modelCombo->currentData().toMap();
-    const QString adapter = choice.value(QStringLiteral("adapter")).toString();
-    const QString model = adapter.isEmpty() ? choice.value(QStringLiteral("model")).toString() : adapter;
+    const QString model = m_modelCombo->chosenPath();
     if (!model.isEmpty()) settings.setValue(QStringLiteral("train/model"), model);
 }

@@ -1,10 +1,11 @@
 // TrainPage: sets up and runs a fine-tuning run. The form comes from the engine's settings table
 // (TrainingSettingsForm), with presets, the model (from the ModelRegistry) and the data; a live estimate
-// shows trainable parameters, saved sizes, the memory of a step and, once "Time a step" measured one on
-// this machine (on a thread of its own), the time per step and for the run. Start/Pause/Resume/Stop drive a
-// TrainingWorker on its own thread; its metrics feed a LossPlotWidget and the progress labels.
+// (TrainEstimatePanel) shows trainable parameters, saved sizes, the memory of a step and, once "Time a step"
+// measured one on this machine (on a thread of its own), the time per step and for the run. Start/Pause/Resume/Stop
+// drive a TrainingWorker on its own thread; its metrics feed the TrainRunMonitor (progress, plots, log).
 #pragma once
 
+#include "ui/TrainEstimatePanel.h"
 #include "ui/TrainingEstimate.h"
 #include "ui/TrainingMetrics.h"
 
@@ -14,8 +15,12 @@
 #include <QThread>
 #include <QWidget>
 
-#include <atomic>
 #include <memory>
+#include <optional>
+
+namespace sumlab {
+struct RunConfig;
+}
 
 class LossPlotWidget;
 class ModelRegistry;
@@ -25,10 +30,10 @@ class QComboBox;
 class QFrame;
 class QLabel;
 class QLineEdit;
-class QPlainTextEdit;
-class QProgressBar;
 class QPushButton;
 class QScrollArea;
+class TrainModelCombo;
+class TrainRunMonitor;
 class TrainingSettingsForm;
 class TrainingWorker;
 struct TrainingRequest;
@@ -40,9 +45,9 @@ public:
     ~TrainPage() override;
 
     TrainingSettingsForm* form() const { return m_form; }
-    LossPlotWidget* lossPlot() const { return m_plot; }
+    LossPlotWidget* lossPlot() const;
     // predict_with_generate's ROUGE at each evaluation, beside the loss plot (hidden until there is some).
-    RougePlotWidget* rougePlot() const { return m_rougePlot; }
+    RougePlotWidget* rougePlot() const;
     bool isTraining() const { return m_isTraining; }
     QString currentRunDir() const { return m_runDir; }
     QString validationText() const;
@@ -58,9 +63,9 @@ public:
     void saveSettings() const;
 
     // The latest probe step ("Time a step"), and whether it was measured for the current settings.
-    const StepTimeEstimate& measuredStepTime() const { return m_stepTime; }
+    const StepTimeEstimate& measuredStepTime() const;
     bool isStepTimeCurrent() const;
-    bool isTimingStep() const { return m_probeThread != nullptr; }
+    bool isTimingStep() const;
 
 public slots:
     // Where new run folders go (the Runs page's workspace).
@@ -81,7 +86,7 @@ public slots:
 
 signals:
     void runStarted(const QString& runDir);
-    void runEnded(const QString& runDir, RunState state);
+    void runEnded(const QString& runDir, sumlab::RunStatus state);
     // The status bar's job line: `percent` is -1 when unknown; `active` is false when nothing runs.
     void jobStatusChanged(const QString& text, int percent, bool active);
     void statusMessage(const QString& message);
@@ -94,10 +99,10 @@ private slots:
     // Shows the preset the form's values equal, or "Custom settings".
     void syncPresetChoice();
     void onWorkerStarted(const QString& runDir);
-    void onStep(const StepPoint& point);
-    void onEval(const EvalPoint& point);
+    void onStep(const sumlab::StepMetrics& point);
+    void onEval(const sumlab::EvalMetrics& point);
     void onCheckpoint(const QString& dir, qint64 step);
-    void onStateChanged(RunState state);
+    void onStateChanged(sumlab::RunStatus state);
     void onMessage(const QString& text);
     void onFinished(const TrainingOutcome& outcome);
     void onFailed(const QString& error);
@@ -114,16 +119,10 @@ private:
     QString uniqueRunName(const QString& base) const;
     QString defaultRunName() const;
     void publishJob();
-    static QString formatDuration(double seconds);
-    // run.json of `runDir`, or an empty object with `error` set.
-    static QJsonObject readRunJson(const QString& runDir, QString* error);
-    int addModelChoice(const QString& modelDir, const QString& adapterDir, const QString& label);
-    // The chosen model's registry entry (Ready), or nullptr; `adapter` is set when continuing an adapter.
-    const ModelInfo* chosenModel(const AdapterSummary** adapter, QString* path) const;
-    void onStepTimed(const StepTimeEstimate& timing, const QJsonObject& key);
-    void updateTimeEstimate(qint64 steps, qint64 accumulation);
-    // Cancels a running probe and waits for it (at most the rest of one pass).
-    void stopTimingStep(bool refresh = true);
+    // run.json of `runDir` as the engine reads it (sumlab::read_run_config), or nullopt with `error` set.
+    static std::optional<sumlab::RunConfig> readRunJson(const QString& runDir, QString* error);
+    // The chosen model and the form's values, for the estimate (the data's size left unknown).
+    TrainEstimatePanel::Inputs estimateInputs() const;
 
     ModelRegistry* m_registry = nullptr;
     QThread m_thread;
@@ -132,7 +131,7 @@ private:
     QScrollArea* m_setupArea = nullptr;
     QComboBox* m_presetCombo = nullptr;
     QLabel* m_presetDescription = nullptr;
-    QComboBox* m_modelCombo = nullptr;
+    TrainModelCombo* m_modelCombo = nullptr;
     QLabel* m_modelNote = nullptr;
     QComboBox* m_dataCombo = nullptr;
     QPushButton* m_dataBrowseButton = nullptr;
@@ -141,13 +140,7 @@ private:
     QLabel* m_runFolderLabel = nullptr;
     TrainingSettingsForm* m_form = nullptr;
 
-    QLabel* m_trainableLabel = nullptr;
-    QLabel* m_savedSizeLabel = nullptr;
-    QLabel* m_checkpointSizeLabel = nullptr;
-    QLabel* m_memoryLabel = nullptr;
-    QLabel* m_stepsEstimateLabel = nullptr;
-    QLabel* m_timeEstimateLabel = nullptr;
-    QPushButton* m_timeStepButton = nullptr;
+    TrainEstimatePanel* m_estimate = nullptr;
     QFrame* m_refusalFrame = nullptr;
     QLabel* m_refusalLabel = nullptr;
     QPushButton* m_startButton = nullptr;
@@ -155,15 +148,7 @@ private:
     QPushButton* m_resumeButton = nullptr;
     QPushButton* m_stopButton = nullptr;
     QLabel* m_stateLabel = nullptr;
-    QProgressBar* m_progress = nullptr;
-    QLabel* m_stepLabel = nullptr;
-    QLabel* m_lossLabel = nullptr;
-    QLabel* m_speedLabel = nullptr;
-    QLabel* m_elapsedLabel = nullptr;
-    QLabel* m_etaLabel = nullptr;
-    LossPlotWidget* m_plot = nullptr;
-    RougePlotWidget* m_rougePlot = nullptr;
-    QPlainTextEdit* m_log = nullptr;
+    TrainRunMonitor* m_monitor = nullptr;
 
     QVector<QVariantMap> m_extraChoices;  // models named by a run's run.json but not registered
     QString m_workspace;
@@ -172,17 +157,7 @@ private:
     bool m_isTraining = false;
     bool m_pauseRequested = false;
     bool m_stopRequested = false;
-    RunState m_state = RunState::Stopped;
+    sumlab::RunStatus m_state = sumlab::RunStatus::stopped;
     QString m_runDir;
     QString m_runName;
-    StepPoint m_lastStep;
-    bool m_hasStep = false;
-    double m_lastEvalLoss = -1;
-
-    // The step-time probe: its thread while one runs, the flag that cancels it, and its latest result with the
-    // settings it was measured for (TrainingEstimator::timingKey).
-    QThread* m_probeThread = nullptr;
-    std::shared_ptr<std::atomic<bool>> m_probeCancel;
-    StepTimeEstimate m_stepTime;
-    QJsonObject m_stepTimeKey;
 };

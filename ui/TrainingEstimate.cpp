@@ -48,6 +48,21 @@ sumlab::TrainingArguments argumentsOf(const QJsonObject& values, const AdapterSu
 
 }  // namespace
 
+ModelShape TrainingEstimator::shapeOf(const sumlab::T5Config& c) {
+    ModelShape s;
+    s.vocabSize = c.vocab_size;
+    s.dModel = c.d_model;
+    s.dKv = c.d_kv;
+    s.dFf = c.d_ff;
+    s.numLayers = c.num_layers;
+    s.numDecoderLayers = c.num_decoder_layers;
+    s.numHeads = c.num_heads;
+    s.relativeAttentionNumBuckets = c.relative_attention_num_buckets;
+    s.isGated = c.is_gated();
+    s.tieWordEmbeddings = c.tie_word_embeddings;
+    return s;
+}
+
 qint64 TrainingEstimator::parameterCount(const ModelShape& shape) { return sumlab::t5_parameter_count(configOf(shape, {})); }
 
 qint64 TrainingEstimator::loraParameterCount(const ModelShape& shape, qint64 r, const QStringList& targets, QString* error) {

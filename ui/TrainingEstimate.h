@@ -15,6 +15,10 @@
 
 #include <atomic>
 
+namespace sumlab {
+struct T5Config;
+}
+
 struct TrainingEstimate {
     bool ok = false;
     QString error;                // e.g. a LoRA target the model does not have, or a setting out of range
@@ -46,6 +50,9 @@ Q_DECLARE_METATYPE(StepTimeEstimate)
 class TrainingEstimator {
 public:
     static constexpr qint64 kBytesPerParameter = 4;  // fp32 training
+
+    // What the estimates need of a model's config.json (ModelInspector stores it in ModelInfo::shape).
+    static ModelShape shapeOf(const sumlab::T5Config& config);
 
     // Parameters of a T5 model with this shape (what count_parameters gives for the built model).
     static qint64 parameterCount(const ModelShape& shape);

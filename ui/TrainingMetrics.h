@@ -1,56 +1,18 @@
-// Training metrics as plain Qt values: what TrainingWorker signals carry across threads and what the
-// loss plot draws. Copied from the engine's StepMetrics / EvalMetrics (engine/training/trainer.h) field by field.
+// Training metrics as the UI carries them: the engine's own StepMetrics / EvalMetrics / RunStatus
+// (engine/training/training_metrics.h, torch-free) registered with Qt, so TrainingWorker signals carry them across
+// threads and the plots draw them as they are; plus the Qt-side values built from them (a run's curves, how a run
+// ended).
 #pragma once
+
+#include "engine/training/training_metrics.h"
 
 #include <QMetaType>
 #include <QString>
 #include <QVector>
 
-// One metrics.jsonl logging line.
-struct StepPoint {
-    qint64 step = 0;              // optimizer steps done
-    qint64 maxSteps = 0;
-    double epoch = 0;             // fractional, as Hugging Face logs it
-    double loss = 0;              // mean training loss since the previous log line
-    double learningRate = 0;
-    double gradNorm = 0;          // before clipping
-    double tokensPerSecond = 0;
-    qint64 tokensSeen = 0;        // source + target tokens consumed so far
-    double elapsedS = 0;
-    double etaS = 0;
-};
-
-// One evaluation line.
-struct EvalPoint {
-    qint64 step = 0;
-    double epoch = 0;
-    double evalLoss = 0;
-    qint64 evalTokens = 0;
-    // predict_with_generate: mean ROUGE F-measures (fractions) of the generated validation summaries.
-    bool hasRouge = false;
-    double rouge1 = 0, rouge2 = 0, rougeL = 0, rougeLsum = 0;
-    double genLen = 0;       // mean generated tokens
-    qint64 generated = 0;    // examples generated
-};
-
-// A run's state, as the engine's RunStatus.
-enum class RunState { Running, Paused, Stopped, Finished, Failed };
-
-// "running", "paused", "stopped", "finished", "failed" (the words of status.json).
-inline QString runStateName(RunState state) {
-    switch (state) {
-        case RunState::Running: return QStringLiteral("running");
-        case RunState::Paused: return QStringLiteral("paused");
-        case RunState::Stopped: return QStringLiteral("stopped");
-        case RunState::Finished: return QStringLiteral("finished");
-        case RunState::Failed: return QStringLiteral("failed");
-    }
-    return {};
-}
-
-// How Trainer::run() returned (the engine's TrainResult).
+// How Trainer::run() returned (the engine's TrainResult, which lives in a LibTorch header).
 struct TrainingOutcome {
-    RunState state = RunState::Finished;
+    sumlab::RunStatus state = sumlab::RunStatus::finished;
     qint64 globalStep = 0;
     double finalLoss = 0;
     QString finalDir;        // final/ (empty when stopped early)
@@ -62,12 +24,12 @@ struct TrainingOutcome {
 // The curves of one run, named for the legend.
 struct RunCurves {
     QString name;
-    QVector<StepPoint> steps;
-    QVector<EvalPoint> evals;
+    QVector<sumlab::StepMetrics> steps;
+    QVector<sumlab::EvalMetrics> evals;
 };
 
-Q_DECLARE_METATYPE(StepPoint)
-Q_DECLARE_METATYPE(EvalPoint)
+Q_DECLARE_METATYPE(sumlab::StepMetrics)
+Q_DECLARE_METATYPE(sumlab::EvalMetrics)
+Q_DECLARE_METATYPE(sumlab::RunStatus)
 Q_DECLARE_METATYPE(RunCurves)
-Q_DECLARE_METATYPE(RunState)
 Q_DECLARE_METATYPE(TrainingOutcome)

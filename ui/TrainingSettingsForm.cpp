@@ -76,64 +76,7 @@ TrainingSettingsForm::TrainingSettingsForm(QWidget* parent) : QWidget(parent) {
         row.isNullable = initial.is_null();
         const QString tip = QString::fromStdString(sumlab::setting_help(s));
         QWidget* field = nullptr;
-        switch (s.kind) {
-            case Kind::integer: {
-                auto* spin = new LongSpinBox(this);
-                spin->setRange(static_cast<qint64>(s.min), static_cast<qint64>(s.max));
-                connect(spin, &LongSpinBox::valueChanged, this, &TrainingSettingsForm::changed);
-                row.editor = spin;
-                break;
-            }
-            case Kind::real: {
-                auto* spin = new ScientificSpinBox(this);
-                spin->setRange(s.min, s.max);
-                connect(spin, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &TrainingSettingsForm::changed);
-                row.editor = spin;
-                break;
-            }
-            case Kind::boolean: {
-                auto* check = new QCheckBox(this);
-                // bf16 runs everywhere, but without bf16 units it is emulated and slower than fp32: say so beside it.
-                if (s.key == "bf16") {
-                    const std::string warning = sumlab::bf16_speed_warning();
-                    if (!warning.empty()) check->setText(tr("slower than fp32 here: %1").arg(QString::fromStdString(warning)));
-                }
-                connect(check, &QCheckBox::toggled, this, &TrainingSettingsForm::changed);
-                row.editor = check;
-                break;
-            }
-            case Kind::choice: {
-                auto* combo = new QComboBox(this);
-                for (const std::string& c : s.choices) combo->addItem(QString::fromStdString(c), QString::fromStdString(c));
-                connect(combo, qOverload<int>(&QComboBox::currentIndexChanged), this, &TrainingSettingsForm::changed);
-                row.editor = combo;
-                break;
-            }
-            case Kind::text: {
-                auto* edit = new QLineEdit(this);
-                connect(edit, &QLineEdit::textChanged, this, &TrainingSettingsForm::changed);
-                row.editor = edit;
-                break;
-            }
-            case Kind::list: {
-                auto* box = new QWidget(this);
-                auto* boxLayout = new QHBoxLayout(box);
-                boxLayout->setContentsMargins(0, 0, 0, 0);
-                for (const std::string& c : s.choices) {
-                    const QString choice = QString::fromStdString(c);
-                    auto* check = new QCheckBox(choice, box);
-                    check->setObjectName(QStringLiteral("setting_%1_%2").arg(row.key, choice));
-                    check->setAccessibleName(tr("%1: %2").arg(spokenName(row.key), choice));
-                    check->setToolTip(tip);
-                    connect(check, &QCheckBox::toggled, this, &TrainingSettingsForm::changed);
-                    boxLayout->addWidget(check);
-                    row.choiceChecks << check;
-                }
-                boxLayout->addStretch(1);
-                row.editor = box;
-                break;
-            }
-        }
+        createEditor(s, row, tip);
         row.editor->setObjectName(QStringLiteral("setting_%1").arg(row.key));
         row.editor->setAccessibleName(spokenName(row.key));
         row.editor->setToolTip(tip);
@@ -170,6 +113,67 @@ TrainingSettingsForm::TrainingSettingsForm(QWidget* parent) : QWidget(parent) {
     setValues(defaultValues());
     connect(this, &TrainingSettingsForm::changed, this, &TrainingSettingsForm::updateMethodRows);
     updateMethodRows();
+}
+
+void TrainingSettingsForm::createEditor(const sumlab::SettingSpec& s, Row& row, const QString& tip) {
+    switch (s.kind) {
+        case Kind::integer: {
+            auto* spin = new LongSpinBox(this);
+            spin->setRange(static_cast<qint64>(s.min), static_cast<qint64>(s.max));
+            connect(spin, &LongSpinBox::valueChanged, this, &TrainingSettingsForm::changed);
+            row.editor = spin;
+            break;
+        }
+        case Kind::real: {
+            auto* spin = new ScientificSpinBox(this);
+            spin->setRange(s.min, s.max);
+            connect(spin, qOverload<double>(&QDoubleSpinBox::valueChanged), this, &TrainingSettingsForm::changed);
+            row.editor = spin;
+            break;
+        }
+        case Kind::boolean: {
+            auto* check = new QCheckBox(this);
+            // bf16 runs everywhere, but without bf16 units it is emulated and slower than fp32: say so beside it.
+            if (s.key == "bf16") {
+                const std::string warning = sumlab::bf16_speed_warning();
+                if (!warning.empty()) check->setText(tr("slower than fp32 here: %1").arg(QString::fromStdString(warning)));
+            }
+            connect(check, &QCheckBox::toggled, this, &TrainingSettingsForm::changed);
+            row.editor = check;
+            break;
+        }
+        case Kind::choice: {
+            auto* combo = new QComboBox(this);
+            for (const std::string& c : s.choices) combo->addItem(QString::fromStdString(c), QString::fromStdString(c));
+            connect(combo, qOverload<int>(&QComboBox::currentIndexChanged), this, &TrainingSettingsForm::changed);
+            row.editor = combo;
+            break;
+        }
+        case Kind::text: {
+            auto* edit = new QLineEdit(this);
+            connect(edit, &QLineEdit::textChanged, this, &TrainingSettingsForm::changed);
+            row.editor = edit;
+            break;
+        }
+        case Kind::list: {
+            auto* box = new QWidget(this);
+            auto* boxLayout = new QHBoxLayout(box);
+            boxLayout->setContentsMargins(0, 0, 0, 0);
+            for (const std::string& c : s.choices) {
+                const QString choice = QString::fromStdString(c);
+                auto* check = new QCheckBox(choice, box);
+                check->setObjectName(QStringLiteral("setting_%1_%2").arg(row.key, choice));
+                check->setAccessibleName(tr("%1: %2").arg(spokenName(row.key), choice));
+                check->setToolTip(tip);
+                connect(check, &QCheckBox::toggled, this, &TrainingSettingsForm::changed);
+                boxLayout->addWidget(check);
+                row.choiceChecks << check;
+            }
+            boxLayout->addStretch(1);
+            row.editor = box;
+            break;
+        }
+    }
 }
 
 QStringList TrainingSettingsForm::presetNames() {

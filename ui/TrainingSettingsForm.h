@@ -10,6 +10,10 @@
 #include <QVector>
 #include <QWidget>
 
+namespace sumlab {
+struct SettingSpec;
+}
+
 class QCheckBox;
 class QFormLayout;
 class QGroupBox;
@@ -60,6 +64,8 @@ private:
         QList<QCheckBox*> choiceChecks;       // list settings: one check box per choice
     };
     const Row* row(const QString& key) const;
+    // The editor of setting `spec` (row.editor, and row.choiceChecks for a list), connected to changed().
+    void createEditor(const sumlab::SettingSpec& spec, Row& row, const QString& tip);
     void updateMethodRows();
     QJsonValue rowValue(const Row& row) const;
     void setRowValue(Row& row, const QJsonValue& value);

@@ -4,14 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ui/EngineConversions.h"
 #include "ui/TrainingWorker.h"
 
 TrainingWorker::TrainingWorker(QObject* parent) : QObject(parent), m_control(std::make_unique<sumlab::TrainerControl>()) {
     qRegisterMetaType<TrainingRequest>();
-    qRegisterMetaType<StepPoint>();
-    qRegisterMetaType<EvalPoint>();
-    qRegisterMetaType<RunState>();
+    qRegisterMetaType<sumlab::StepMetrics>();
+    qRegisterMetaType<sumlab::EvalMetrics>();
+    qRegisterMetaType<sumlab::RunStatus>();
     qRegisterMetaType<TrainingOutcome>();
 }
 
@@ -45,17 +44,17 @@ void TrainingWorker::run(const TrainingRequest& request) {
 
         // The callbacks run on this thread; emitting copies the values into queued events for the UI thread.
         sumlab::TrainerCallbacks callbacks;
-        callbacks.on_log = [this](const sumlab::StepMetrics& m) { emit stepLogged(toStepPoint(m)); };
-        callbacks.on_evaluate = [this](const sumlab::EvalMetrics& m) { emit evaluated(toEvalPoint(m)); };
+        callbacks.on_log = [this](const sumlab::StepMetrics& m) { emit stepLogged(m); };
+        callbacks.on_evaluate = [this](const sumlab::EvalMetrics& m) { emit evaluated(m); };
         callbacks.on_save = [this](const std::string& dir, int64_t step) { emit checkpointSaved(QString::fromStdString(dir), step); };
-        callbacks.on_status = [this](sumlab::RunStatus s) { emit stateChanged(toRunState(s)); };
+        callbacks.on_status = [this](sumlab::RunStatus s) { emit stateChanged(s); };
         callbacks.on_message = [this](const std::string& text) { emit message(QString::fromStdString(text)); };
 
         emit started(request.outputDir);
         sumlab::Trainer trainer(setup, callbacks, m_control.get());
         const sumlab::TrainResult result = trainer.run();
         TrainingOutcome outcome;
-        outcome.state = toRunState(result.status);
+        outcome.state = result.status;
         outcome.globalStep = result.global_step;
         outcome.finalLoss = result.final_loss;
         outcome.finalDir = QString::fromStdString(result.final_dir);

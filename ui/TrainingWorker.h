@@ -1,7 +1,7 @@
 // TrainingWorker: runs sumlab::Trainer on its own QThread (the qtbase worker pattern: a QObject moved to the
-// thread, work started by a queued slot call). Trainer callbacks become signals carrying Qt value types
-// (StepPoint, EvalPoint, RunState, TrainingOutcome) -- never pointers into engine memory. Stop and pause
-// set the trainer's atomics directly from the UI thread: a queued slot would wait behind the running loop.
+// thread, work started by a queued slot call). Trainer callbacks become signals carrying registered value types
+// (the engine's StepMetrics, EvalMetrics and RunStatus, and TrainingOutcome) -- never pointers into engine memory.
+// Stop and pause set the trainer's atomics directly from the UI thread: a queued slot would wait behind the loop.
 #pragma once
 
 #include "ui/TrainingMetrics.h"
@@ -48,10 +48,10 @@ public slots:
 
 signals:
     void started(const QString& runDir);
-    void stepLogged(const StepPoint& point);
-    void evaluated(const EvalPoint& point);
+    void stepLogged(const sumlab::StepMetrics& point);
+    void evaluated(const sumlab::EvalMetrics& point);
     void checkpointSaved(const QString& checkpointDir, qint64 step);
-    void stateChanged(RunState state);
+    void stateChanged(sumlab::RunStatus state);
     void message(const QString& text);
     void finished(const TrainingOutcome& outcome);
     void failed(const QString& error);

@@ -61,11 +61,6 @@ std::string number(double x) {
     return buf;
 }
 
-std::string pad(std::string text, size_t width) {
-    if (text.size() < width) text.append(width - text.size(), ' ');
-    return text;
-}
-
 std::string with_thousands(int64_t n) {
     std::string digits = std::to_string(n);
     for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<size_t>(i), ",");
@@ -109,14 +104,14 @@ void print_table(const BenchReport& report, const MachineInfo& machine, const Be
         label_width = std::max(label_width, outcome.name.size() + 2);
         for (const BenchValue& v : outcome.result.values) label_width = std::max(label_width, v.label.size() + 2);
     }
-    std::cout << pad("measurement", label_width) << pad("median", 12) << pad("unit", 10) << "min .. max\n";
+    std::cout << pad_right("measurement", label_width) << pad_right("median", 12) << pad_right("unit", 10) << "min .. max\n";
     for (const BenchOutcome& outcome : report.outcomes) {
         if (!outcome.ran) {
-            if (outcome.note != "not selected") std::cout << pad(outcome.name, label_width) << outcome.note << "\n";
+            if (outcome.note != "not selected") std::cout << pad_right(outcome.name, label_width) << outcome.note << "\n";
             continue;
         }
         for (const BenchValue& v : outcome.result.values) {
-            std::string line = pad(v.label, label_width) + pad(number(v.value), 12) + pad(v.unit, 10);
+            std::string line = pad_right(v.label, label_width) + pad_right(number(v.value), 12) + pad_right(v.unit, 10);
             if (v.min && v.max) line += number(*v.min) + " .. " + number(*v.max);
             line.erase(line.find_last_not_of(' ') + 1);
             std::cout << line << "\n";

@@ -4,6 +4,7 @@
 //   --export OUT.jsonl: writes one JSON line per example of one split,
 //     {"id", "dialogue", "text" (the prompt applied), "references": [...], "topic", "topics": [...]},
 //   the input format other subcommands read.
+#include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
 #include "engine/data/dialogsum.h"
@@ -38,21 +39,6 @@ struct DataCommandOptions {
     bool skip_bad_rows = false;
     bool json = false;
 };
-
-std::string fixed(double x, int decimals) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
-    return buf;
-}
-
-std::string pad_right(std::string text, size_t width) {
-    if (text.size() < width) text.append(width - text.size(), ' ');
-    return text;
-}
-
-std::string pad_left(const std::string& text, size_t width) {
-    return text.size() >= width ? text : std::string(width - text.size(), ' ') + text;
-}
 
 std::string skipped_row_text(const SkippedRow& row) {
     return row.path + ":" + std::to_string(row.line) + ": " + row.reason +

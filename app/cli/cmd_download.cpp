@@ -1,25 +1,15 @@
 // sumlab-cli download: a model (its config, tokenizer and weights) or a dataset (every file) from the Hugging Face
 // Hub into the Hub's own cache, with a progress bar; prints the snapshot folder. SIGINT/SIGTERM stop it with the
 // partial file kept, so the same command resumes.
+#include "app/cli/cli_common.h"
 #include "app/cli/commands.h"
 #include "app/cli/model_options.h"
 #include "engine/hub/hub_client.h"
 
 #include <atomic>
-#include <csignal>
 #include <iostream>
 
 namespace sumlab::cli {
-
-namespace {
-std::atomic<bool> g_download_cancel{false};
-volatile std::sig_atomic_t g_download_signal = 0;
-
-extern "C" void on_download_signal(int signo) {
-    g_download_signal = signo;
-    g_download_cancel.store(true);
-}
-}  // namespace
 
 void add_download_command(CLI::App& app) {
     auto* cmd = app.add_subcommand(
@@ -48,29 +38,23 @@ void add_download_command(CLI::App& app) {
             type == hub::RepoType::Dataset || o->all_files ? hub::FileSelection::AllFiles : hub::FileSelection::ModelFiles;
         const hub::HubClient client;
         HubProgressBar bar(!o->quiet);
-        g_download_cancel.store(false);
-        auto previous_int = std::signal(SIGINT, on_download_signal);
-        auto previous_term = std::signal(SIGTERM, on_download_signal);
         hub::DownloadResult result;
-        try {
-            result = client.download(ref, selection, std::ref(bar), &g_download_cancel);
-        } catch (const Cancelled&) {
+        {
+            std::atomic<bool> cancel{false};
+            const StopOnSignals signals(cancel);
+            try {
+                result = client.download(ref, selection, std::ref(bar), &cancel);
+            } catch (const Cancelled&) {
+                bar.finish();
+                std::cerr << "download: stopped by " << signals.signal_name()
+                          << "; the partial file is kept: run the same command again to resume\n";
+                throw CLI::RuntimeError(128 + signals.signal_number());
+            } catch (...) {
+                bar.finish();
+                throw;
+            }
             bar.finish();
-            std::signal(SIGINT, previous_int);
-            std::signal(SIGTERM, previous_term);
-            const int signo = g_download_signal != 0 ? static_cast<int>(g_download_signal) : SIGINT;
-            std::cerr << "download: stopped by " << (signo == SIGTERM ? "SIGTERM" : "SIGINT")
-                      << "; the partial file is kept: run the same command again to resume\n";
-            throw CLI::RuntimeError(128 + signo);
-        } catch (...) {
-            bar.finish();
-            std::signal(SIGINT, previous_int);
-            std::signal(SIGTERM, previous_term);
-            throw;
         }
-        bar.finish();
-        std::signal(SIGINT, previous_int);
-        std::signal(SIGTERM, previous_term);
         if (!o->quiet) {
             if (result.from_cache_only)
                 std::cerr << "download: " << result.note << "\n";

@@ -23,7 +23,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -50,60 +49,6 @@ struct EvaluateOptions {
     std::uint64_t seed = 42;
     bool quiet = false;
 };
-
-// ---- Ctrl-C ----
-
-static_assert(std::atomic<bool>::is_always_lock_free, "the cancel flag is set from a signal handler");
-std::atomic<bool> g_cancel_requested{false};
-volatile std::sig_atomic_t g_cancel_signal = 0;
-
-extern "C" void request_cancel(int signo) {
-    g_cancel_signal = signo;
-    g_cancel_requested.store(true, std::memory_order_relaxed);
-}
-
-// Maps SIGINT and SIGTERM onto g_cancel_requested while alive (SA_RESETHAND: a second signal gets the default
-// action), and restores the previous handlers.
-class CancelOnSignals {
-public:
-    CancelOnSignals() {
-        g_cancel_requested.store(false);
-        g_cancel_signal = 0;
-        struct sigaction action {};
-        action.sa_handler = request_cancel;
-        sigemptyset(&action.sa_mask);
-        action.sa_flags = SA_RESETHAND;
-        sigaction(SIGINT, &action, &previous_int_);
-        sigaction(SIGTERM, &action, &previous_term_);
-    }
-    ~CancelOnSignals() {
-        sigaction(SIGINT, &previous_int_, nullptr);
-        sigaction(SIGTERM, &previous_term_, nullptr);
-    }
-    CancelOnSignals(const CancelOnSignals&) = delete;
-    CancelOnSignals& operator=(const CancelOnSignals&) = delete;
-
-    const std::atomic<bool>* flag() const { return &g_cancel_requested; }
-    int signal_number() const { return g_cancel_signal != 0 ? static_cast<int>(g_cancel_signal) : SIGINT; }
-
-private:
-    struct sigaction previous_int_ {};
-    struct sigaction previous_term_ {};
-};
-
-// ---- Small helpers ----
-
-std::string format_duration(double seconds) {
-    if (!(seconds >= 0) || seconds > 1e7) return "--:--";
-    const auto total = static_cast<long long>(seconds + 0.5);
-    char buf[32];
-    if (total >= 3600) {
-        std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", total / 3600, total / 60 % 60, total % 60);
-    } else {
-        std::snprintf(buf, sizeof buf, "%02lld:%02lld", total / 60, total % 60);
-    }
-    return buf;
-}
 
 // ---- Progress on stderr ----
 
@@ -146,7 +91,7 @@ private:
         const double rate = elapsed > 0 ? static_cast<double>(done_ - start_done_) / elapsed : 0.0;
         char numbers[96];
         std::snprintf(numbers, sizeof numbers, "  %zu/%zu  %.2f ex/s  ETA %s", done_, total_, rate,
-                      rate > 0 ? format_duration(static_cast<double>(total_ - done_) / rate).c_str() : "--:--");
+                      rate > 0 ? clock_text(static_cast<double>(total_ - done_) / rate).c_str() : "--:--");
         std::string line = "evaluate: [" + std::string(filled, '#') + std::string(width - filled, '.') + "]" + numbers + suffix;
         if (is_tty_) {
             std::cerr << "\r" << line << "\x1b[K" << std::flush;
@@ -205,15 +150,17 @@ void run_evaluate(const EvaluateOptions& options, const CLI::App& cmd) {
     if (cmd.count("--limit") > 0) spec.selection.limit = options.limit;
     spec.output = options.output;
     spec.column = options.column;
-    spec.generation = model_generation_config(options.model.model);
+    spec.generation = system_generation_config(options.model.model);
     options.generation.apply(spec.generation);
     spec.generation.seed = static_cast<int64_t>(options.seed);
     spec.generation.validate("command line");
 
-    CancelOnSignals cancel;
+    // A second signal ends the process at once; the partial file stays consistent.
+    std::atomic<bool> cancel{false};
+    const StopOnSignals signals(cancel, StopOnSignals::SecondSignal::ends_process);
     std::unique_ptr<ProgressBar> progress;
     EvaluationCallbacks callbacks;
-    callbacks.cancel = cancel.flag();
+    callbacks.cancel = &cancel;
     callbacks.on_plan = [&](const EvaluationPlan& plan) {
         if (!options.quiet) {
             std::cerr << "evaluate: " << plan.examples << " " << split_name(spec.split) << " examples from " << plan.data_path;
@@ -235,10 +182,9 @@ void run_evaluate(const EvaluateOptions& options, const CLI::App& cmd) {
     const EvaluationOutcome outcome = evaluate_column(spec, callbacks);
     if (progress) progress->finish();
     if (outcome.is_stopped) {
-        const int signo = cancel.signal_number();
-        std::cerr << "evaluate: stopped by " << (signo == SIGTERM ? "SIGTERM" : "SIGINT") << "; " << outcome.finished_examples
+        std::cerr << "evaluate: stopped by " << signals.signal_name() << "; " << outcome.finished_examples
                   << " finished examples are kept in " << outcome.partial_path << "; run the same command again to continue\n";
-        throw CLI::RuntimeError(128 + signo);
+        throw CLI::RuntimeError(128 + signals.signal_number());
     }
     print_summary(options, outcome);
 }

@@ -74,23 +74,6 @@ std::vector<ScoredPair> read_pairs(const std::string& path) {
     return pairs;
 }
 
-std::string fixed(double x, int decimals) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
-    return buf;
-}
-
-std::string signed_fixed(double x, int decimals) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%+.*f", decimals, x);
-    return buf;
-}
-
-std::string pad(std::string text, size_t width) {
-    if (text.size() < width) text.append(width - text.size(), ' ');
-    return text;
-}
-
 // Writes one table line without the padding after its last cell.
 void print_line(std::string line) {
     line.erase(line.find_last_not_of(' ') + 1);
@@ -143,19 +126,19 @@ void run_pairs(const RougeCommandOptions& options) {
     }
 
     if (options.per_example) {
-        print_line(pad("example", 9) + pad("rouge1 F", 10) + pad("rouge2 F", 10) + pad("rougeL F", 10) + "rougeLsum F");
+        print_line(pad_right("example", 9) + pad_right("rouge1 F", 10) + pad_right("rouge2 F", 10) + pad_right("rougeL F", 10) + "rougeLsum F");
         for (size_t i = 0; i < per_example.size(); ++i) {
-            std::string line = pad(std::to_string(i + 1), 9);
-            for (RougeType type : all_rouge_types) line += pad(fixed(per_example[i][type].fmeasure, 4), 10);
+            std::string line = pad_right(std::to_string(i + 1), 9);
+            for (RougeType type : all_rouge_types) line += pad_right(fixed(per_example[i][type].fmeasure, 4), 10);
             print_line(line);
         }
         std::cout << '\n';
     }
-    print_line(pad("metric", 11) + pad("precision", 11) + pad("recall", 11) + pad("fmeasure", 11) +
+    print_line(pad_right("metric", 11) + pad_right("precision", 11) + pad_right("recall", 11) + pad_right("fmeasure", 11) +
                (resamples > 0 ? "fmeasure 95% CI" : ""));
     for (RougeType type : all_rouge_types) {
-        std::string line = pad(rouge_type_name(type), 11) + pad(fixed(mean[type].precision, 4), 11) +
-                           pad(fixed(mean[type].recall, 4), 11) + pad(fixed(mean[type].fmeasure, 4), 11);
+        std::string line = pad_right(rouge_type_name(type), 11) + pad_right(fixed(mean[type].precision, 4), 11) +
+                           pad_right(fixed(mean[type].recall, 4), 11) + pad_right(fixed(mean[type].fmeasure, 4), 11);
         if (resamples > 0) line += "[" + fixed(ci[type].fmeasure.low, 4) + ", " + fixed(ci[type].fmeasure.high, 4) + "]";
         print_line(line);
     }
@@ -219,17 +202,17 @@ void run_results(const RougeCommandOptions& options) {
     std::cout << "ROUGE F-measure of each system against " << human_summaries_column << " (mean"
               << (resamples > 0 ? ", 95% CI" : "") << ")\n";
     const size_t cell = resamples > 0 ? 26 : 11;
-    std::string header = pad("system", name_width);
-    for (RougeType type : all_rouge_types) header += pad(rouge_type_name(type), cell);
+    std::string header = pad_right("system", name_width);
+    for (RougeType type : all_rouge_types) header += pad_right(rouge_type_name(type), cell);
     print_line(header);
     for (const SystemScores& system : scores.systems) {
-        std::string line = pad(system.name, name_width);
+        std::string line = pad_right(system.name, name_width);
         for (RougeType type : all_rouge_types) {
             std::string text = fixed(system.mean[type].fmeasure, 4);
             if (resamples > 0) {
                 text += " [" + fixed(system.ci[type].fmeasure.low, 4) + ", " + fixed(system.ci[type].fmeasure.high, 4) + "]";
             }
-            line += pad(text, cell);
+            line += pad_right(text, cell);
         }
         print_line(line);
     }

@@ -33,14 +33,6 @@ namespace sumlab::cli {
 
 namespace {
 
-TrainerControl* g_control = nullptr;
-volatile std::sig_atomic_t g_signal = 0;
-
-extern "C" void on_signal(int signo) {
-    g_signal = signo;
-    if (g_control) g_control->stop.store(true);
-}
-
 std::string format_seconds(double s) {
     int64_t t = static_cast<int64_t>(s + 0.5);
     char buf[32];
@@ -113,9 +105,6 @@ std::vector<std::string> worker_arguments() {
     return out;
 }
 
-volatile std::sig_atomic_t g_launcher_signal = 0;
-extern "C" void on_launcher_signal(int signo) { g_launcher_signal = signo; }
-
 // torchrun's job on one machine: start N ranks with RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR and
 // MASTER_PORT set, forward SIGINT/SIGTERM to them, and when one fails stop the others (SIGTERM,
 // then SIGKILL after 10 s) and report which rank it was. Returns the exit code.
@@ -129,11 +118,8 @@ int launch_workers(int nproc) {
     const std::string master_addr = std::getenv("MASTER_ADDR") ? std::getenv("MASTER_ADDR") : "127.0.0.1";
     const int master_port = std::getenv("MASTER_PORT") ? std::atoi(std::getenv("MASTER_PORT")) : free_local_port();
 
-    struct sigaction sa{};
-    sa.sa_handler = on_launcher_signal;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
+    std::atomic<bool> stop{false};  // only the signal matters here: it is forwarded to the ranks
+    const StopOnSignals signals(stop);
 
     std::vector<pid_t> pids(static_cast<size_t>(nproc), 0);
     for (int rank = 0; rank < nproc; ++rank) {
@@ -182,7 +168,7 @@ int launch_workers(int nproc) {
             --alive;
             const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
             // After a forwarded Ctrl-C, exiting with 128+signo is the ranks' clean stop.
-            const bool stopped = forwarded && WIFEXITED(status) && WEXITSTATUS(status) == 128 + g_launcher_signal;
+            const bool stopped = forwarded && WIFEXITED(status) && WEXITSTATUS(status) == 128 + signals.signal_number();
             if (!ok && !stopped && failed_rank < 0) {
                 failed_rank = rank;
                 failed_pid = pid;
@@ -191,9 +177,9 @@ int launch_workers(int nproc) {
             }
             continue;
         }
-        if (g_launcher_signal && !forwarded) {
+        if (signals.is_signalled() && !forwarded) {
             for (pid_t p : pids)
-                if (p > 0) ::kill(p, g_launcher_signal);
+                if (p > 0) ::kill(p, signals.signal_number());
             forwarded = true;
         }
         if (failed_rank >= 0 && !terminated) {
@@ -212,7 +198,7 @@ int launch_workers(int nproc) {
     if (failed_rank >= 0)
         throw Error("rank " + std::to_string(failed_rank) + " of " + std::to_string(nproc) + " (pid " + std::to_string(failed_pid) + ") " + failure +
                     "; the other ranks were stopped");
-    return g_launcher_signal ? 128 + g_launcher_signal : 0;
+    return signals.is_signalled() ? 128 + signals.signal_number() : 0;
 }
 
 }  // namespace
@@ -299,9 +285,7 @@ void add_train_command(CLI::App& app) {
             if (!warning.empty()) std::fprintf(stderr, "train: --bf16: %s\n", warning.c_str());
         }
         TrainerControl control;
-        g_control = &control;
-        std::signal(SIGINT, on_signal);
-        std::signal(SIGTERM, on_signal);
+        const StopOnSignals signals(control.stop);
         TrainerCallbacks cb;
         const bool tty = !o->quiet && is_main;
         cb.on_log = [tty](const StepMetrics& m) {
@@ -325,7 +309,6 @@ void add_train_command(CLI::App& app) {
         cb.on_message = [](const std::string& msg) { std::fprintf(stderr, "\ntrain: %s\n", msg.c_str()); };
         Trainer trainer(o->setup, cb, &control);
         TrainResult r = trainer.run();
-        g_control = nullptr;
         if (tty) std::fprintf(stderr, "\n");
         nlohmann::json out = {{"status", to_string(r.status)}, {"global_step", r.global_step}, {"final_loss", r.final_loss},
                               {"final_dir", r.final_dir}, {"last_checkpoint", r.last_checkpoint}};
@@ -336,9 +319,9 @@ void add_train_command(CLI::App& app) {
         }
         if (!r.message.empty() && is_main) std::fprintf(stderr, "train: %s\n", r.message.c_str());
         if (is_main) write_json_line(std::cout, out);
-        if (g_signal) {
+        if (signals.is_signalled()) {
             std::fflush(stdout);
-            std::_Exit(128 + g_signal);
+            std::_Exit(128 + signals.signal_number());
         }
     });
 }

@@ -1,7 +1,9 @@
 #include "app/cli/model_options.h"
 
 #include "app/cli/cli_common.h"
+#include "base/errors.h"
 #include "engine/hub/hub_resolve.h"
+#include "engine/runtime/system_info.h"
 #include "models/lora.h"
 
 #include <algorithm>
@@ -12,20 +14,7 @@
 namespace sumlab::cli {
 
 namespace {
-std::string megabytes(int64_t bytes) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f", static_cast<double>(bytes) / 1e6);
-    return buf;
-}
-
-std::string mm_ss(double seconds) {
-    if (!(seconds >= 0) || seconds > 1e7) return "--:--";
-    const auto total = static_cast<long long>(seconds + 0.5);
-    char buf[32];
-    if (total >= 3600) std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", total / 3600, total / 60 % 60, total % 60);
-    else std::snprintf(buf, sizeof buf, "%02lld:%02lld", total / 60, total % 60);
-    return buf;
-}
+std::string megabytes(int64_t bytes) { return fixed(static_cast<double>(bytes) / 1e6, 1); }
 }  // namespace
 
 CLI::Validator hub_folder(hub::RepoType type) {
@@ -65,7 +54,7 @@ void HubProgressBar::operator()(const hub::DownloadProgress& p) {
     char pct[8];
     std::snprintf(pct, sizeof pct, "%3d%%", static_cast<int>(fraction * 100 + 0.5));
     std::cerr << "\rdownload: [" << bar << "] " << pct << "  " << megabytes(p.bytes_done) << "/" << megabytes(p.bytes_total)
-              << " MB  " << megabytes(static_cast<int64_t>(p.bytes_per_second)) << " MB/s  ETA " << mm_ss(p.eta_seconds) << "  "
+              << " MB  " << megabytes(static_cast<int64_t>(p.bytes_per_second)) << " MB/s  ETA " << clock_text(p.eta_seconds) << "  "
               << p.file << "\033[K" << std::flush;
     drawn_ = true;
 }
@@ -103,25 +92,47 @@ LoadedSystem ModelOptions::load() const {
 }
 
 void warn_if_slow(const std::string& dtype) {
-    if (dtype == "bfloat16" && !cpu_has_fast_bfloat16())
-        std::cerr << "sumlab-cli: note: this CPU has no bfloat16 instructions (AVX512-BF16, AMX); bfloat16 is emulated and slower than float32\n";
+    if (dtype != "bfloat16") return;
+    const std::string warning = bf16_speed_warning();
+    if (!warning.empty()) std::cerr << "sumlab-cli: note: " << warning << "\n";
 }
+
+namespace {
+// The row's own check as a CLI11 validator, so a flag and generation_config.json refuse the same values.
+CLI::Validator table_range(const GenerationSettingSpec& s) {
+    return CLI::Validator(
+        [&s](std::string& text) -> std::string {
+            nlohmann::json value;
+            try {
+                value = s.kind == GenerationSettingSpec::Kind::integer ? nlohmann::json(std::stoll(text)) : nlohmann::json(std::stod(text));
+            } catch (const std::exception&) {
+                return std::string();  // not a number: CLI11's conversion names that
+            }
+            try {
+                check_generation_value(s, value, s.flag);
+            } catch (const ConfigError&) {
+                return "Value " + text + " not in range " + generation_range_text(s);
+            }
+            return std::string();
+        },
+        generation_range_text(s));
+}
+}  // namespace
 
 void GenerationOptions::add_to(CLI::App& cmd) {
     using Kind = GenerationSettingSpec::Kind;
     for (const GenerationSettingSpec& s : generation_settings()) {
         if (!s.is_flag) continue;
-        const std::string key = s.key, help = s.help + " (Hugging Face: " + s.key + ")";
+        const std::string key = s.key, help = generation_setting_help(s);
         switch (s.kind) {
             case Kind::boolean:
                 cmd.add_flag_function(s.flag, [this, key](int64_t) { values[key] = true; }, help);
                 break;
             case Kind::integer:
-                cmd.add_option_function<int64_t>(s.flag, [this, key](int64_t v) { values[key] = v; }, help)
-                    ->check(CLI::Range(static_cast<int64_t>(s.min), static_cast<int64_t>(s.max)));
+                cmd.add_option_function<int64_t>(s.flag, [this, key](int64_t v) { values[key] = v; }, help)->check(table_range(s));
                 break;
             case Kind::real:
-                cmd.add_option_function<double>(s.flag, [this, key](double v) { values[key] = v; }, help)->check(CLI::Range(s.min, s.max));
+                cmd.add_option_function<double>(s.flag, [this, key](double v) { values[key] = v; }, help)->check(table_range(s));
                 break;
         }
     }

@@ -1,4 +1,5 @@
-// DialogSum in memory: loading the published layouts, choosing subsets, and length statistics for the UI and CLI.
+// DialogSum in memory: loading the published layouts and choosing subsets. Their length statistics for the UI and
+// CLI are in dataset_statistics.h, the Python-literal parser in python_literal.h (both included here).
 //
 // Layouts, recognised per file:
 //   - Hugging Face CSV (knkarthick/dialogsum): columns id,dialogue,summary,topic in train.csv, validation.csv,
@@ -16,12 +17,12 @@
 // Data flow: load_dialogsum() -> select_examples() -> PromptTemplate::render() -> the tokenizer.
 #pragma once
 
-#include "engine/data/prompt.h"
+#include "engine/data/dataset_statistics.h"  // length statistics of a split, declared there
+#include "engine/data/python_literal.h"      // the literal parser the Python layout uses
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -120,13 +121,6 @@ DialogSumSplit parse_dialogsum(std::string_view text, DataFormat format, Split s
 // CSV for a .csv file; otherwise JSON Lines when the first non-blank line is a JSON value, else Python literals.
 DataFormat detect_format(std::string_view path, std::string_view text);
 
-// Parses one Python literal made of dicts (str keys), lists, str, int, float, True, False and None, the way
-// ast.literal_eval reads repr() output: '...' and "..." strings (optional u prefix) with the escapes \\ \' \" \a
-// \b \f \n \r \t \v \ooo \xNN \uNNNN \UNNNNNNNN (a \ud83d\ude00 pair is joined into one code point).
-// Rejects everything else, including unknown escapes, lone surrogates, duplicate keys and trailing text;
-// the DataError names `path`, `line` and the 1-based character column.
-nlohmann::json parse_python_literal(std::string_view text, const std::string& path, std::int64_t line);
-
 // Which examples of a split to keep; the steps apply in the order of the fields.
 struct Selection {
     // Keep examples whose 0-based index i has i % every_kth == 0 (Hugging Face's
@@ -148,77 +142,4 @@ std::vector<size_t> subsample_indices(size_t population, size_t sample_size, std
 // The split with only the selected examples (skipped rows are kept as they were). Throws ConfigError when
 // every_kth is 0.
 DialogSumSplit select_examples(const DialogSumSplit& split, const Selection& selection);
-
-// ---- Length statistics ----
-
-// Counts the units of one text the way the model sees it (a tokenizer's ids including </s>, say).
-using TokenCounter = std::function<size_t(const std::string&)>;
-
-// Number of maximal runs of non-whitespace (space, \t, \n, \v, \f, \r) characters: Python's len(text.split()).
-size_t count_whitespace_words(std::string_view text);
-
-enum class LengthUnit { tokens, words };
-
-// "tokens", "words".
-std::string_view length_unit_name(LengthUnit unit);
-
-// The distribution of a list of lengths. median and p95 interpolate linearly between the two nearest sorted
-// values (numpy.percentile's default). Every value is in exactly one histogram bin.
-struct LengthDistribution {
-    size_t count = 0;
-    size_t min = 0;
-    double mean = 0;
-    double median = 0;
-    double p95 = 0;
-    size_t max = 0;
-    std::vector<size_t> bin_edges;  // ascending, bin_edges[0] == 0
-    std::vector<size_t> histogram;  // histogram[i] counts [bin_edges[i], bin_edges[i+1]); the last bin is open
-    size_t max_length = 0;          // the truncation limit
-    size_t truncated = 0;           // lengths above max_length
-    double truncated_fraction = 0;  // truncated / count, 0 when count is 0
-};
-
-// Edges 0, w, 2w, ... up to the last one <= max_value, with w the smallest of 1, 2, 5, 10, 20, 50, ... such that
-// bins * w > max_value: at most `bins` bins, the last (open) one holding max_value. Throws ConfigError when bins is 0.
-std::vector<size_t> automatic_bin_edges(size_t max_value, size_t bins = 10);
-
-// Statistics of `lengths`. Empty `bin_edges` means automatic_bin_edges(max). Throws ConfigError{"length
-// statistics", "bin_edges"} unless the edges start at 0 and strictly increase.
-LengthDistribution length_distribution(std::vector<size_t> lengths, size_t max_length,
-                                       std::vector<size_t> bin_edges = {});
-
-struct StatisticsOptions {
-    // Counts tokens; when empty, lengths are whitespace words (count_whitespace_words).
-    TokenCounter count_tokens;
-    // Applied to every dialogue before counting. Default: the lab's prompt (preset "dialogsum").
-    PromptTemplate prompt;
-    // Truncation limits. Default 512: FLAN-T5's model_max_length, the lab's truncation=True.
-    size_t max_source_length = 512;
-    // Default 128: max_target_length in Hugging Face's run_summarization.py.
-    size_t max_target_length = 128;
-    // Histogram edges (see length_distribution); empty means automatic.
-    std::vector<size_t> prompt_bin_edges;
-    std::vector<size_t> summary_bin_edges;
-};
-
-struct SplitStatistics {
-    Split split = Split::train;
-    size_t examples = 0;
-    size_t references = 0;
-    size_t skipped = 0;
-    size_t distinct_topics = 0;
-    LengthUnit unit = LengthUnit::words;
-    LengthDistribution prompt_lengths;   // one per example, of the rendered prompt, against max_source_length
-    LengthDistribution summary_lengths;  // one per reference, against max_target_length
-};
-
-SplitStatistics split_statistics(const DialogSumSplit& split, const StatisticsOptions& options = {});
-
-// {"count":..,"min":..,"mean":..,"median":..,"p95":..,"max":..,"bin_edges":[..],"histogram":[..],
-//  "max_length":..,"truncated":..,"truncated_fraction":..}
-nlohmann::json to_json(const LengthDistribution& distribution);
-// {"split":"train","examples":..,"references":..,"skipped":..,"distinct_topics":..,"unit":"words",
-//  "prompt_lengths":{..},"summary_lengths":{..}}
-nlohmann::json to_json(const SplitStatistics& statistics);
-
 }  // namespace sumlab

@@ -468,10 +468,6 @@ void check_column_name(const std::string& column) {
     }
 }
 
-GenerationConfig model_generation_config(const std::string& model_dir) {
-    return GenerationConfig::from_model_dir(model_dir, T5Config::from_file(join_path(model_dir, "config.json")));
-}
-
 namespace {
 
 // Waits while `pause` is set (and no cancel); throws Cancelled once `cancel` is set.

@@ -72,9 +72,6 @@ RowMatch match_rows(const ResultsTable& table, const EvaluationData& data, const
 // Throws ConfigError unless `column` is a <system>_summaries column name that a CSV can hold.
 void check_column_name(const std::string& column);
 
-// The model's generation settings: config.json, then generation_config.json (HF's order).
-GenerationConfig model_generation_config(const std::string& model_dir);
-
 struct EvaluationSpec {
     std::string model_dir;
     std::string adapter_dir;  // a PEFT LoRA adapter applied on top; empty for none
@@ -82,7 +79,7 @@ struct EvaluationSpec {
     std::string dtype = "float32";    // or "bfloat16" (engine/generation/system.h)
     int64_t max_source_length = 512;  // prompts are truncated to this many tokens, </s> kept
     int64_t batch_size = 8;
-    GenerationConfig generation;      // resolved, e.g. model_generation_config() with the user's changes
+    GenerationConfig generation;      // resolved: system_generation_config() (system.h) with the user's changes
     PromptTemplate prompt;            // default: the lab's prompt
     std::string data_path;
     Split split = Split::test;

@@ -1,6 +1,7 @@
 #include "engine/generation/system.h"
 
 #include "base/errors.h"
+#include "base/file_util.h"
 #include "models/lora.h"
 
 #include <torch/cuda.h>
@@ -31,14 +32,6 @@ torch::ScalarType parse_dtype(const std::string& text, const std::string& where)
     throw ConfigError(where, "", "\"" + text + "\" is not a dtype SumLab runs (float32 or bfloat16)");
 }
 
-bool cpu_has_fast_bfloat16() {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-    return __builtin_cpu_supports("avx512bf16") || __builtin_cpu_supports("amx-bf16");
-#else
-    return false;
-#endif
-}
-
 LoadedSystem load_system(const SystemSource& source) {
     const torch::ScalarType dtype = parse_dtype(source.dtype);
     LoadedModel model = load_model(source.model_dir, parse_device(source.device));
@@ -50,6 +43,11 @@ LoadedSystem load_system(const SystemSource& source) {
     T5Tokenizer tokenizer = T5Tokenizer::from_directory(source.model_dir);
     GenerationConfig generation = model.generation;
     return {std::move(model), std::move(tokenizer), std::move(generation)};
+}
+
+GenerationConfig system_generation_config(const std::string& model_dir) {
+    // load_model reads them the same way (models/checkpoint.cpp).
+    return GenerationConfig::from_model_dir(model_dir, T5Config::from_file(join_path(model_dir, "config.json")));
 }
 
 }  // namespace sumlab

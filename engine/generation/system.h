@@ -31,11 +31,14 @@ torch::Device parse_device(const std::string& text, const std::string& where = "
 // "float32" / "bfloat16" (HF's torch_dtype names) as a ScalarType; ConfigError(where, ...) for anything else.
 torch::ScalarType parse_dtype(const std::string& text, const std::string& where = "dtype");
 const std::vector<std::string>& dtype_names();
-// Whether this CPU has bfloat16 dot-product instructions (AVX512-BF16 or AMX-BF16). Without them LibTorch
-// still runs bfloat16, emulated and slower than fp32.
-bool cpu_has_fast_bfloat16();
+// (Whether bfloat16 runs fast here: engine/runtime/system_info.h, cpu_has_bf16_units().)
 
 // Loads model, adapter and tokenizer; errors name the file and the problem.
 LoadedSystem load_system(const SystemSource& source);
+
+// The generation settings load_system would return for this model folder (config.json, then
+// generation_config.json: HF's order), without loading any weights: for checking and recording a run's
+// settings before the model is needed.
+GenerationConfig system_generation_config(const std::string& model_dir);
 
 }  // namespace sumlab

@@ -1,5 +1,5 @@
-// Corpus statistics for per-example scores (see bootstrap.h): exactly rounded means, numpy percentiles,
-// bootstrap and paired-bootstrap resampling on a row-major (example, column) table.
+// Corpus statistics for per-example scores (see bootstrap.h): exactly rounded means, bootstrap and paired-bootstrap
+// resampling on a row-major (example, column) table; the percentile is engine/data/dataset_statistics.h's.
 #include "engine/metrics/bootstrap.h"
 
 #include <nlohmann/json.hpp>
@@ -87,13 +87,15 @@ void check_options(const BootstrapOptions& options) {
     }
 }
 
-// Means of `options.resamples` resamples (n draws with replacement), column-major: result[c * resamples + b].
-std::vector<double> resampled_means(const Table& table, const BootstrapOptions& options) {
+// Means of `options.resamples` resamples (n draws with replacement) of each column of `columns`:
+// result[c][b]. Throws std::invalid_argument for an empty or ragged table.
+std::vector<std::vector<double>> resampled_means(const std::vector<std::vector<double>>& columns, const BootstrapOptions& options) {
+    const Table table = to_table(columns);
     Xoshiro256 rng(options.seed);
     const size_t resamples = static_cast<size_t>(options.resamples);
     const auto n = static_cast<std::uint32_t>(table.rows);
     const double count = static_cast<double>(table.rows);
-    std::vector<double> means(table.columns * resamples);
+    std::vector<std::vector<double>> means(table.columns, std::vector<double>(resamples));
     std::vector<double> sums(table.columns);
     for (size_t b = 0; b < resamples; ++b) {
         std::fill(sums.begin(), sums.end(), 0.0);
@@ -101,7 +103,7 @@ std::vector<double> resampled_means(const Table& table, const BootstrapOptions& 
             const double* row = &table.values[static_cast<size_t>(rng.below(n)) * table.columns];
             for (size_t c = 0; c < table.columns; ++c) sums[c] += row[c];
         }
-        for (size_t c = 0; c < table.columns; ++c) means[c * resamples + b] = sums[c] / count;
+        for (size_t c = 0; c < table.columns; ++c) means[c][b] = sums[c] / count;
     }
     return means;
 }
@@ -228,33 +230,13 @@ double exact_mean(const std::vector<double>& values) {
     return exact_sum(values) / static_cast<double>(values.size());
 }
 
-double numpy_percentile(const std::vector<double>& sorted_values, double percent) {
-    if (sorted_values.empty()) throw std::invalid_argument("numpy_percentile: no values");
-    const double quantile = percent / 100;
-    const size_t last = sorted_values.size() - 1;
-    const double virtual_index = static_cast<double>(last) * quantile;
-    if (virtual_index >= static_cast<double>(last)) return sorted_values[last];
-    if (virtual_index < 0) return sorted_values[0];
-    const double previous_index = std::floor(virtual_index);
-    const double gamma = virtual_index - previous_index;
-    const double a = sorted_values[static_cast<size_t>(previous_index)];
-    const double b = sorted_values[static_cast<size_t>(previous_index) + 1];
-    const double difference = b - a;
-    return gamma >= 0.5 ? b - difference * (1 - gamma) : a + difference * gamma;
-}
-
 std::vector<ConfidenceInterval> bootstrap_mean_intervals(const std::vector<std::vector<double>>& columns,
                                                          const BootstrapOptions& options) {
     check_options(options);
-    const Table table = to_table(columns);
-    const std::vector<double> means = resampled_means(table, options);
-    const auto resamples = static_cast<size_t>(options.resamples);
+    std::vector<std::vector<double>> means = resampled_means(columns, options);
     std::vector<ConfidenceInterval> intervals;
-    intervals.reserve(table.columns);
-    for (size_t c = 0; c < table.columns; ++c) {
-        const auto begin = means.begin() + static_cast<std::ptrdiff_t>(c * resamples);
-        intervals.push_back(interval_of(std::vector<double>(begin, begin + static_cast<std::ptrdiff_t>(resamples)), options.confidence));
-    }
+    intervals.reserve(means.size());
+    for (std::vector<double>& samples : means) intervals.push_back(interval_of(std::move(samples), options.confidence));
     return intervals;
 }
 
@@ -271,19 +253,17 @@ std::vector<PairedDelta> paired_bootstrap(const std::vector<std::vector<double>>
         differences[c].resize(baseline[c].size());
         for (size_t r = 0; r < baseline[c].size(); ++r) differences[c][r] = candidate[c][r] - baseline[c][r];
     }
-    const Table table = to_table(differences);
-    const std::vector<double> means = resampled_means(table, options);
+    std::vector<std::vector<double>> means = resampled_means(differences, options);
     const auto resamples = static_cast<size_t>(options.resamples);
 
     std::vector<PairedDelta> deltas;
-    deltas.reserve(table.columns);
-    for (size_t c = 0; c < table.columns; ++c) {
+    deltas.reserve(means.size());
+    for (size_t c = 0; c < means.size(); ++c) {
         PairedDelta d;
         d.baseline_mean = exact_mean(baseline[c]);
         d.candidate_mean = exact_mean(candidate[c]);
         d.delta = d.candidate_mean - d.baseline_mean;
-        const auto begin = means.begin() + static_cast<std::ptrdiff_t>(c * resamples);
-        std::vector<double> samples(begin, begin + static_cast<std::ptrdiff_t>(resamples));
+        std::vector<double>& samples = means[c];
         const auto at_most_zero = std::count_if(samples.begin(), samples.end(), [](double x) { return x <= 0; });
         const auto at_least_zero = std::count_if(samples.begin(), samples.end(), [](double x) { return x >= 0; });
         const double tail = static_cast<double>(1 + std::min(at_most_zero, at_least_zero)) / static_cast<double>(1 + resamples);

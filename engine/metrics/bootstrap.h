@@ -1,6 +1,7 @@
-// Corpus statistics over per-example scores: the exactly rounded mean (the headline number), numpy-compatible
-// percentiles, percentile-bootstrap confidence intervals of a mean (rouge_score's BootstrapAggregator), and
-// the paired bootstrap of the difference between two systems scored on the same examples.
+// Corpus statistics over per-example scores: the exactly rounded mean (the headline number), percentile-bootstrap
+// confidence intervals of a mean (rouge_score's BootstrapAggregator, on numpy_percentile from
+// engine/data/dataset_statistics.h), and the paired bootstrap of the difference between two systems scored on
+// the same examples.
 //
 // Intended use:
 //     std::vector<RougeScores> per_example = ...;                    // RougeScorer::score_multi per example
@@ -14,6 +15,7 @@
 // move the bounds by about 1e-3 on 500 examples.
 #pragma once
 
+#include "engine/data/dataset_statistics.h"  // numpy_percentile, the one numpy-compatible percentile
 #include "engine/metrics/rouge.h"
 
 #include <nlohmann/json_fwd.hpp>
@@ -28,11 +30,6 @@ double exact_sum(const std::vector<double>& values);
 
 // exact_sum(values) / n, the `mean` of the ROUGE goldens. Throws std::invalid_argument when empty.
 double exact_mean(const std::vector<double>& values);
-
-// np.percentile(values, percent) with numpy's default method "linear" (numpy 1.24 arithmetic, including its
-// lerp that interpolates from the upper neighbour when the fraction is >= 0.5). `sorted_values` must be
-// ascending and non-empty; `percent` in [0, 100].
-double numpy_percentile(const std::vector<double>& sorted_values, double percent);
 
 struct BootstrapOptions {
     int resamples = 1000;      // resamples drawn; rouge_score BootstrapAggregator n_samples (default 1000)

@@ -101,6 +101,18 @@ size_t ResultsTable::max_references() const {
     return most;
 }
 
+const SystemSummaries* ResultsTable::find_system(const std::string& name) const {
+    for (const SystemSummaries& s : systems)
+        if (s.name == name) return &s;
+    return nullptr;
+}
+
+std::string ResultsTable::system_names() const {
+    std::string out;
+    for (const SystemSummaries& s : systems) out += (out.empty() ? "" : ", ") + s.name;
+    return out;
+}
+
 ResultsTable read_results_csv(const std::string& path) { return from_csv(read_csv(path), path); }
 
 ResultsTable parse_results_csv(std::string_view text, const std::string& path) {

@@ -45,6 +45,10 @@ struct ResultsTable {
     std::vector<std::string> references(size_t row) const;
     // Most references any row has.
     size_t max_references() const;
+    // The system called `name`, or nullptr.
+    const SystemSummaries* find_system(const std::string& name) const;
+    // The systems' names, comma-separated ("original_model, peft_model"), for error messages.
+    std::string system_names() const;
 };
 
 // Reads and validates a results CSV. Throws FileError when it cannot be read and DataError naming the file

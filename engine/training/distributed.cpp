@@ -4,7 +4,6 @@
 // transport, and this keeps the code free of NCCL, which Debian's LibTorch lacks.
 #include "engine/training/distributed.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 #if defined(USE_C10D_GLOO) && defined(SUMLAB_HAS_GLOO)
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -61,20 +60,6 @@ DistributedEnv distributed_env_from_environment() {
     if (env_or_null("MASTER_PORT")) env.master_port = env_int("MASTER_PORT", 1, 65535);
     if (env.world_size == 1) env.source.clear();
     return env;
-}
-
-std::vector<size_t> distributed_sampler_indices(size_t dataset_size, int64_t seed, int64_t epoch, int rank, int world_size) {
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed + epoch));
-    auto perm = torch::randperm(static_cast<int64_t>(dataset_size), gen, torch::kLong);
-    std::vector<size_t> all(dataset_size);
-    auto acc = perm.accessor<int64_t, 1>();
-    for (size_t i = 0; i < dataset_size; ++i) all[i] = static_cast<size_t>(acc[static_cast<int64_t>(i)]);
-    const size_t w = static_cast<size_t>(world_size);
-    const size_t total = (dataset_size + w - 1) / w * w;
-    for (size_t i = 0; all.size() < total; ++i) all.push_back(all[i % dataset_size]);
-    std::vector<size_t> mine;
-    for (size_t i = static_cast<size_t>(rank); i < total; i += w) mine.push_back(all[i]);
-    return mine;
 }
 
 #if defined(USE_C10D_GLOO) && defined(SUMLAB_HAS_GLOO)

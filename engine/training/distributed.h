@@ -39,11 +39,7 @@ struct DistributedEnv {
 // variable that is missing or malformed.
 DistributedEnv distributed_env_from_environment();
 
-// The indices rank `rank` reads in `epoch`, as PyTorch's DistributedSampler(shuffle=True,
-// seed=seed, drop_last=False): randperm(dataset_size) from a generator seeded with seed + epoch,
-// padded by repeating its head to a multiple of world_size, then every world_size-th index from
-// rank. Every rank gets ceil(dataset_size / world_size) indices.
-std::vector<size_t> distributed_sampler_indices(size_t dataset_size, int64_t seed, int64_t epoch, int rank, int world_size);
+// DistributedSampler's shards: engine/training/sampler.h (distributed_sampler_indices).
 
 // A collective failed: a peer died, hung past the timeout, or could not be reached.
 class DistributedError : public Error {

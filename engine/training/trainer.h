@@ -1,5 +1,5 @@
 // Trainer: fine-tunes a T5 model (fully or with LoRA) with Hugging Face Trainer semantics, in the
-// calling thread. Progress leaves through TrainerCallbacks (plain values, no Qt); stop and pause
+// calling thread. Trainer::run() (trainer.cpp) is the pipeline on one screen. Progress leaves through TrainerCallbacks (plain values, no Qt); stop and pause
 // arrive through TrainerControl's atomics, checked between steps. A run lives in a folder:
 //   run.json        the full configuration, seed, data hashes, model path, versions
 //   metrics.jsonl   one flushed JSON line per logging step / evaluation (append-only)
@@ -12,8 +12,9 @@
 #pragma once
 
 #include "engine/training/distributed.h"
-#include "engine/training/training_metrics.h"
+#include "engine/training/run_folder.h"
 #include "engine/training/training_arguments.h"
+#include "engine/training/training_metrics.h"
 
 #include <torch/nn/module.h>
 
@@ -72,63 +73,10 @@ public:
     TrainResult run();
 
 private:
-    TrainResult run_pipeline(DistributedContext* dist);  // dist is null in a world of one
     TrainerSetup setup_;
     TrainerCallbacks callbacks_;
     TrainerControl* control_;
     int64_t global_step_ = 0;  // for the failure status when a collective breaks
 };
-
-// Mutable progress of a run; each checkpoint's trainer_state.json holds exactly this, plus the keys
-// of SavedTrainerState.
-struct TrainerState {
-    int64_t global_step = 0;
-    int64_t epoch = 0;          // current epoch index
-    int64_t epoch_step = 0;     // optimizer steps done within the current epoch
-    int64_t tokens_seen = 0;
-    double log_loss_sum = 0.0;  // per-step losses since the last log line
-    int64_t log_steps = 0;
-    int64_t log_tokens = 0;
-    double log_seconds = 0.0;
-    double elapsed_s = 0.0;
-    int64_t bad_steps_in_a_row = 0;
-    double last_loss = 0.0;
-    // HF TrainerState's best_metric / best_model_checkpoint (the checkpoint folder's path), and the
-    // EarlyStoppingCallback's counter (kept here so a resumed run stops where an uninterrupted one would).
-    std::optional<double> best_metric;
-    std::string best_model_checkpoint;
-    int64_t early_stopping_patience_counter = 0;
-
-    nlohmann::json to_json() const;
-    // Throws FileError naming `path` when a key is missing, of the wrong type, or a step count negative.
-    static TrainerState from_json(const nlohmann::json& j, const std::string& path);
-};
-
-// A checkpoint's trainer_state.json as a resume reads it.
-struct SavedTrainerState {
-    TrainerState state;
-    int64_t optimizer_step = 0;                // AdamW steps taken (absent in older checkpoints: global_step)
-    int world_size = 1;                        // processes that trained it (absent: 1)
-    std::optional<int64_t> global_batch_size;  // examples per optimizer step over all ranks, when recorded
-    std::vector<nlohmann::json> log_history;   // HF's log_history: the metrics lines up to the checkpoint (absent: none)
-};
-// Reads checkpoint_dir/trainer_state.json; throws FileError naming the file on anything it cannot use.
-SavedTrainerState read_trainer_state(const std::string& checkpoint_dir);
-
-// Reads a run folder for the GUI: run.json, the metrics lines, and a status inferred from the
-// files (finished when final/ exists, running when the owner's lock is held, else stopped/failed).
-struct RunInfo {
-    std::string dir;
-    nlohmann::json config;                 // run.json
-    std::vector<StepMetrics> logs;
-    std::vector<EvalMetrics> evals;
-    RunStatus status = RunStatus::stopped;
-    std::string last_checkpoint;
-    std::string error;                     // last error line when failed; for a finished run, why it ended early
-    std::string best_model_checkpoint;     // run.json's (HF's TrainerState), empty when none
-    std::optional<double> best_metric;
-    std::vector<EvalPredictions> predictions;  // eval_predictions.jsonl
-};
-RunInfo read_run(const std::string& dir);
 
 }  // namespace sumlab

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "engine/text/batcher.h"
-#include "engine/training/trainer.h"
+#include "engine/training/run_folder.h"
 #include "models/t5/generation_config.h"
 
 #include <torch/types.h>

@@ -59,6 +59,16 @@ SettingSpec boolean(std::string key, std::string help, bool TrainingArguments::*
     return s;
 }
 
+// A free-text setting of SumLab's own (no Hugging Face origin).
+SettingSpec text(std::string key, std::string help, std::string TrainingArguments::*field) {
+    SettingSpec s = integer(key, help, 0, 0, nullptr);
+    s.kind = Kind::text;
+    s.origin.clear();
+    s.get = [field](const TrainingArguments& a) { return json(a.*field); };
+    s.set = [field](TrainingArguments& a, const json& v) { a.*field = v.get<std::string>(); };
+    return s;
+}
+
 // An integer whose null means HF's None ("the model's own value").
 SettingSpec optional_integer(std::string key, std::string help, double min, double max, std::optional<int64_t> TrainingArguments::*field) {
     SettingSpec s = integer(key, help, min, max, nullptr);
@@ -141,8 +151,8 @@ void add_evaluation_rows(std::vector<SettingSpec>& t) {
     t.back().origin = "Hugging Face EarlyStoppingCallback: early_stopping_threshold";
 }
 
-std::vector<SettingSpec> build_table() {
-    std::vector<SettingSpec> t;
+// The training method and PEFT's LoraConfig.
+void add_method_rows(std::vector<SettingSpec>& t) {
     {
         SettingSpec s;
         s.key = "method";
@@ -187,6 +197,10 @@ std::vector<SettingSpec> build_table() {
         targets.set = [](TrainingArguments& a, const json& v) { a.lora.target_modules = v.get<std::vector<std::string>>(); };
         t.push_back(targets);
     }
+}
+
+// How long and in which batches: epochs, steps, batch sizes, warm-up and the learning-rate schedule.
+void add_schedule_rows(std::vector<SettingSpec>& t) {
     t.push_back(real("learning_rate", "Peak learning rate of AdamW (the lab: 1e-5 for full fine-tuning, 1e-3 for LoRA)", 0.0, 10.0,
                      &TrainingArguments::learning_rate));
     t.push_back(real("num_train_epochs", "Passes over the training data (ignored when max_steps > 0)", 0.0, 1e6, &TrainingArguments::num_train_epochs));
@@ -216,6 +230,10 @@ std::vector<SettingSpec> build_table() {
         };
         t.push_back(s);
     }
+}
+
+// AdamW, clipping, the loss's label smoothing and the seed.
+void add_optimizer_rows(std::vector<SettingSpec>& t) {
     t.push_back(real("weight_decay", "AdamW's decoupled weight decay (not applied to biases and layer-norm weights)", 0.0, 10.0,
                      &TrainingArguments::weight_decay));
     t.push_back(real("adam_beta1", "AdamW's first-moment decay", 0.0, 0.999999, &TrainingArguments::adam_beta1));
@@ -229,6 +247,10 @@ std::vector<SettingSpec> build_table() {
                      0.0, 1.0, &TrainingArguments::label_smoothing_factor));
     t.back().max = 0.999999;  // HF's LabelSmoother accepts [0, 1); 1 would ignore the labels
     t.push_back(integer("seed", "Seed of data order, dropout and adapter initialisation", 0, 4294967295.0, &TrainingArguments::seed));
+}
+
+// When to log, evaluate and save (HF's IntervalStrategy settings).
+void add_logging_eval_save_rows(std::vector<SettingSpec>& t) {
     t.push_back(integer("logging_steps", "Write a metrics line every this many optimizer steps", 1, 1e12, &TrainingArguments::logging_steps));
     auto interval = [](std::string key, std::string help, IntervalStrategy TrainingArguments::*field) {
         SettingSpec s;
@@ -253,36 +275,22 @@ std::vector<SettingSpec> build_table() {
     t.push_back(interval("save_strategy", "When to write a checkpoint: no, every save_steps, or each epoch", &TrainingArguments::save_strategy));
     t.push_back(integer("save_steps", "Optimizer steps between checkpoints (save_strategy steps)", 1, 1e12, &TrainingArguments::save_steps));
     t.push_back(integer("save_total_limit", "Keep only the newest this many checkpoints (0 = keep all)", 0, 1e9, &TrainingArguments::save_total_limit));
-    add_evaluation_rows(t);
+}
+
+// Lengths, batching, precision, prompt, device and the data selection.
+void add_data_and_runtime_rows(std::vector<SettingSpec>& t) {
     t.push_back(integer("max_source_length", "Truncate prompts to this many tokens, keeping </s> (the lab: 512)", 1, 1 << 20,
                         &TrainingArguments::max_source_length));
     t.back().origin = "run_summarization.py: max_source_length";
     t.push_back(integer("max_target_length", "Truncate summaries to this many tokens, keeping </s> (the lab: 128)", 1, 1 << 20,
                         &TrainingArguments::max_target_length));
     t.back().origin = "run_summarization.py: max_target_length";
-    {
-        SettingSpec s;
-        s.key = "group_by_length";
-        s.flag = "--group-by-length";
-        s.kind = Kind::boolean;
-        s.help = "Batch examples of similar length together to waste less compute on padding";
-        s.origin = "Hugging Face: group_by_length";
-        s.get = [](const TrainingArguments& a) { return json(a.group_by_length); };
-        s.set = [](TrainingArguments& a, const json& v) { a.group_by_length = v.get<bool>(); };
-        t.push_back(s);
-    }
-    {
-        SettingSpec s;
-        s.key = "bf16";
-        s.flag = "--bf16";
-        s.kind = Kind::boolean;
-        s.help = "Mixed precision: matmuls of the forward pass and the loss in bfloat16 (autocast), weights, gradients and "
-                 "AdamW in fp32; fast where the CPU has bf16 units (avx512_bf16, AMX)";
-        s.origin = "Hugging Face: bf16";
-        s.get = [](const TrainingArguments& a) { return json(a.bf16); };
-        s.set = [](TrainingArguments& a, const json& v) { a.bf16 = v.get<bool>(); };
-        t.push_back(s);
-    }
+    t.push_back(boolean("group_by_length", "Batch examples of similar length together to waste less compute on padding",
+                        &TrainingArguments::group_by_length));
+    t.push_back(boolean("bf16",
+                        "Mixed precision: matmuls of the forward pass and the loss in bfloat16 (autocast), weights, gradients and "
+                        "AdamW in fp32; fast where the CPU has bf16 units (avx512_bf16, AMX)",
+                        &TrainingArguments::bf16));
     {
         SettingSpec s = real("dropout_rate", "Dropout inside the model during training (overrides config.json; 0 disables it)", 0.0, 0.99, nullptr);
         s.origin = "T5 config.json: dropout_rate";
@@ -294,26 +302,8 @@ std::vector<SettingSpec> build_table() {
         };
         t.push_back(s);
     }
-    {
-        SettingSpec s;
-        s.key = "prompt";
-        s.flag = "--prompt";
-        s.kind = Kind::text;
-        s.help = "Prompt template with {dialogue}, or a preset (dialogsum = the lab's prompt)";
-        s.get = [](const TrainingArguments& a) { return json(a.prompt); };
-        s.set = [](TrainingArguments& a, const json& v) { a.prompt = v.get<std::string>(); };
-        t.push_back(s);
-    }
-    {
-        SettingSpec s;
-        s.key = "device";
-        s.flag = "--device";
-        s.kind = Kind::text;
-        s.help = "cpu, cuda or cuda:N";
-        s.get = [](const TrainingArguments& a) { return json(a.device); };
-        s.set = [](TrainingArguments& a, const json& v) { a.device = v.get<std::string>(); };
-        t.push_back(s);
-    }
+    t.push_back(text("prompt", "Prompt template with {dialogue}, or a preset (dialogsum = the lab's prompt)", &TrainingArguments::prompt));
+    t.push_back(text("device", "cpu, cuda or cuda:N", &TrainingArguments::device));
     t.push_back(integer("ddp_timeout",
                         "Distributed runs: seconds to wait for the other processes at each collective before failing with an error (a dead or hung rank)",
                         1, 86400, &TrainingArguments::ddp_timeout));
@@ -321,6 +311,17 @@ std::vector<SettingSpec> build_table() {
     t.push_back(integer("every_kth", "Train on every k-th example (the lab's quick demo uses 100)", 1, 1e9, &TrainingArguments::every_kth));
     for (const char* own : {"limit", "every_kth"})
         std::find_if(t.begin(), t.end(), [&](const SettingSpec& s) { return s.key == own; })->origin.clear();  // SumLab's own
+}
+
+// The table in the order --help and the GUI form show it.
+std::vector<SettingSpec> build_table() {
+    std::vector<SettingSpec> t;
+    add_method_rows(t);
+    add_schedule_rows(t);
+    add_optimizer_rows(t);
+    add_logging_eval_save_rows(t);
+    add_evaluation_rows(t);
+    add_data_and_runtime_rows(t);
     return t;
 }
 

@@ -15,84 +15,103 @@ namespace {
 using json = nlohmann::json;
 using Kind = GenerationSettingSpec::Kind;
 
-GenerationSettingSpec row(std::string key, Kind kind, std::string help, double min, double max) {
+// What a row is used for, or'ed together.
+enum Use : unsigned { no_use = 0, flag = 1, form = 2, sampling = 4, min_exclusive = 8 };
+
+GenerationSettingSpec row(std::string key, Kind kind, std::string help, double min, double max, unsigned uses) {
     GenerationSettingSpec s;
     s.key = std::move(key);
     s.flag = "--" + s.key;
     std::replace(s.flag.begin(), s.flag.end(), '_', '-');
     s.kind = kind;
     s.help = std::move(help);
+    s.origin = "Hugging Face: " + s.key;
     s.min = min;
     s.max = max;
+    s.is_flag = uses & flag;
+    s.is_form = uses & form;
+    s.is_sampling = uses & sampling;
+    s.is_min_exclusive = uses & min_exclusive;
     return s;
 }
 
 template <typename T>
-GenerationSettingSpec field(std::string key, Kind kind, std::string help, double min, double max, T GenerationConfig::*member) {
-    GenerationSettingSpec s = row(std::move(key), kind, std::move(help), min, max);
+GenerationSettingSpec field(std::string key, Kind kind, std::string help, double min, double max, T GenerationConfig::*member,
+                            unsigned uses) {
+    GenerationSettingSpec s = row(std::move(key), kind, std::move(help), min, max, uses);
     s.get = [member](const GenerationConfig& c) { return json(c.*member); };
     s.set = [member](GenerationConfig& c, const json& v) { c.*member = v.get<T>(); };
     return s;
 }
 
-// The bounds refuse absurd values before anything is allocated; within them every value means what it means
-// to transformers 4.28.
+// The help's note where transformers 4.28 has no upper bound and SumLab sets one.
+std::string capped(const std::string& help, int64_t bound, const std::string& why) {
+    return help + ". HF sets no upper bound; SumLab's " + std::to_string(bound) + " " + why;
+}
+
+// The rows, in the order --help and the form show them. Each range is what transformers 4.28 accepts (its
+// GenerationConfig and logits processors' checks); where HF has no upper bound SumLab's bound refuses typos
+// before anything is allocated, and the help says why it is where it is.
 std::vector<GenerationSettingSpec> build_table() {
+    using C = GenerationConfig;
+    const std::string long_enough = "is far beyond any summary (T5 was trained on 512-token inputs)";
     std::vector<GenerationSettingSpec> t;
     t.push_back(field("max_length", Kind::integer,
-                      "The most tokens a summary may have counting the decoder start token, when max_new_tokens is unset (HF's default 20)", 1,
-                      1e6, &GenerationConfig::max_length));
+                      capped("The most tokens a summary may have counting the decoder start token, when max_new_tokens is unset (HF's "
+                             "default 20)",
+                             1000000, long_enough),
+                      1, 1e6, &C::max_length, no_use));
     {
-        GenerationSettingSpec s = row("max_new_tokens", Kind::integer, "The most tokens to generate after the start token (the lab uses 200)", 1, 1e6);
-        s.is_nullable = s.is_flag = s.is_form = true;
-        s.get = [](const GenerationConfig& c) { return c.max_new_tokens ? json(*c.max_new_tokens) : json(nullptr); };
-        s.set = [](GenerationConfig& c, const json& v) {
+        GenerationSettingSpec s = row("max_new_tokens", Kind::integer,
+                                      capped("The most tokens to generate after the start token (the lab uses 200)", 1000000, long_enough),
+                                      1, 1e6, flag | form);
+        s.is_nullable = true;
+        s.get = [](const C& c) { return c.max_new_tokens ? json(*c.max_new_tokens) : json(nullptr); };
+        s.set = [](C& c, const json& v) {
             if (v.is_null()) c.max_new_tokens.reset();
             else c.max_new_tokens = v.get<int64_t>();
         };
         t.push_back(s);
     }
-    t.push_back(field("min_length", Kind::integer, "</s> is forbidden while the summary, start token included, is shorter than this", 0, 1e6,
-                      &GenerationConfig::min_length));
-    t.push_back(field("min_new_tokens", Kind::integer, "</s> is forbidden before this many new tokens", 0, 1e6, &GenerationConfig::min_new_tokens));
-    t.back().is_flag = true;
-    t.push_back(field("num_beams", Kind::integer, "1 is greedy search; more keeps that many hypotheses (beam search)", 1, 256,
-                      &GenerationConfig::num_beams));
-    t.back().is_flag = t.back().is_form = true;
+    t.push_back(field("min_length", Kind::integer,
+                      capped("</s> is forbidden while the summary, start token included, is shorter than this", 1000000, long_enough), 0,
+                      1e6, &C::min_length, no_use));
+    t.push_back(field("min_new_tokens", Kind::integer, capped("</s> is forbidden before this many new tokens", 1000000, long_enough), 0, 1e6,
+                      &C::min_new_tokens, flag));
+    t.push_back(field("num_beams", Kind::integer,
+                      capped("1 is greedy search; more keeps that many hypotheses (beam search)", 256,
+                             "holds 256 copies of the decoder's cache per dialogue, more than a CPU's memory serves at speed"),
+                      1, 256, &C::num_beams, flag | form));
     t.push_back(field("early_stopping", Kind::boolean, "Beam search: stop as soon as num_beams hypotheses are finished", 0, 0,
-                      &GenerationConfig::early_stopping));
-    t.back().is_flag = true;
-    t.push_back(field("length_penalty", Kind::real, "Beam search: a hypothesis scores its summed log-probabilities / length^length_penalty", -1e6,
-                      1e6, &GenerationConfig::length_penalty));
-    t.back().is_flag = true;
-    t.push_back(field("no_repeat_ngram_size", Kind::integer, "Forbid repeating any n-gram of this size (0 = off)", 0, 1e6,
-                      &GenerationConfig::no_repeat_ngram_size));
-    t.back().is_flag = t.back().is_form = true;
-    t.push_back(field("repetition_penalty", Kind::real, "Above 1 discourages tokens already in the summary (1 = off)", 1e-3, 1e3,
-                      &GenerationConfig::repetition_penalty));
-    t.back().is_flag = t.back().is_form = true;
+                      &C::early_stopping, flag));
+    t.push_back(field("length_penalty", Kind::real,
+                      "Beam search: a hypothesis scores its summed log-probabilities / length^length_penalty. HF accepts any "
+                      "number; SumLab's bounds of -1000000 and 1000000 are where length^length_penalty is already 0 or infinite",
+                      -1e6, 1e6, &C::length_penalty, flag));
+    t.push_back(field("no_repeat_ngram_size", Kind::integer, capped("Forbid repeating any n-gram of this size (0 = off)", 1000000, long_enough),
+                      0, 1e6, &C::no_repeat_ngram_size, flag | form));
+    t.push_back(field("repetition_penalty", Kind::real,
+                      capped("Above 1 discourages tokens already in the summary, below 1 favours them (1 = off; HF: strictly positive)",
+                             1000, "already rules repeated tokens out"),
+                      0, 1e3, &C::repetition_penalty, flag | form | min_exclusive));
     t.push_back(field("do_sample", Kind::boolean, "Draw each token from the model's distribution instead of taking the most likely one", 0, 0,
-                      &GenerationConfig::do_sample));
-    t.back().is_flag = t.back().is_form = true;
-    t.push_back(field("temperature", Kind::real, "Sampling: divide the scores by this before the filters (below 1 sharper, above 1 flatter)",
-                      1e-3, 100, &GenerationConfig::temperature));
-    t.back().is_flag = t.back().is_form = true;
-    t.back().is_sampling = true;
-    t.push_back(field("top_k", Kind::integer, "Sampling: keep only the k most likely tokens (0 = off; HF's default 50)", 0, 1e6,
-                      &GenerationConfig::top_k));
-    t.back().is_flag = t.back().is_form = true;
-    t.back().is_sampling = true;
+                      &C::do_sample, flag | form));
+    t.push_back(field("temperature", Kind::real,
+                      capped("Sampling: divide the scores by this before the filters (below 1 sharper, above 1 flatter; HF: strictly "
+                             "positive)",
+                             100, "already makes the distribution nearly uniform"),
+                      0, 100, &C::temperature, flag | form | sampling | min_exclusive));
+    t.push_back(field("top_k", Kind::integer,
+                      capped("Sampling: keep only the k most likely tokens (0 = off; HF's default 50)", 1000000,
+                             "is larger than any T5 vocabulary (32128), where top_k keeps every token"),
+                      0, 1e6, &C::top_k, flag | form | sampling));
     t.push_back(field("top_p", Kind::real, "Sampling: keep the most likely tokens whose probabilities add up to top_p (1 = off)", 0, 1,
-                      &GenerationConfig::top_p));
-    t.back().is_flag = t.back().is_form = true;
-    t.back().is_sampling = true;
-    t.push_back(field("typical_p", Kind::real, "Sampling: locally typical sampling's probability mass (1 = off)", 1e-6, 1,
-                      &GenerationConfig::typical_p));
-    t.back().is_flag = true;
-    t.back().is_sampling = true;
-    t.push_back(field("num_return_sequences", Kind::integer, "Sampling: summaries drawn per input", 1, 64, &GenerationConfig::num_return_sequences));
-    t.back().is_flag = t.back().is_form = true;
-    t.back().is_sampling = true;
+                      &C::top_p, flag | form | sampling));
+    t.push_back(field("typical_p", Kind::real, "Sampling: locally typical sampling's probability mass (1 = off; HF: above 0)", 0, 1,
+                      &C::typical_p, flag | sampling | min_exclusive));
+    t.push_back(field("num_return_sequences", Kind::integer,
+                      capped("Sampling: summaries drawn per input", 64, "keeps the drawn summaries of one batch in memory and on the Compare page readable"),
+                      1, 64, &C::num_return_sequences, flag | form | sampling));
     return t;
 }
 
@@ -106,6 +125,14 @@ const std::vector<GenerationSettingSpec>& generation_settings() {
     static const std::vector<GenerationSettingSpec> table = build_table();
     return table;
 }
+
+std::string generation_setting_help(const GenerationSettingSpec& s) { return s.origin.empty() ? s.help : s.help + " (" + s.origin + ")"; }
+
+std::string generation_range_text(const GenerationSettingSpec& s) {
+    return (s.is_min_exclusive ? "(" : "[") + bound_text(s, s.min) + ", " + bound_text(s, s.max) + "]";
+}
+
+double generation_lowest_value(const GenerationSettingSpec& s, double step) { return s.is_min_exclusive ? s.min + step : s.min; }
 
 const GenerationSettingSpec& generation_setting(const std::string& key, const std::string& where) {
     for (const auto& s : generation_settings())
@@ -124,12 +151,12 @@ void check_generation_value(const GenerationSettingSpec& s, const json& v, const
             // A huge unsigned value would wrap when read as int64.
             if (v.is_number_unsigned() ? v.get<uint64_t>() > static_cast<uint64_t>(s.max)
                                        : (v.get<int64_t>() < static_cast<int64_t>(s.min) || v.get<int64_t>() > static_cast<int64_t>(s.max)))
-                throw ConfigError(where, s.key, "value " + v.dump() + " is outside [" + bound_text(s, s.min) + ", " + bound_text(s, s.max) + "]");
+                throw ConfigError(where, s.key, "value " + v.dump() + " is outside " + generation_range_text(s));
             return;
         case Kind::real:
             if (!v.is_number()) throw ConfigError(where, s.key, "must be a number, got " + shown_json_value(v));
-            if (!(v.get<double>() >= s.min && v.get<double>() <= s.max))
-                throw ConfigError(where, s.key, "value " + v.dump() + " is outside [" + bound_text(s, s.min) + ", " + bound_text(s, s.max) + "]");
+            if (!((s.is_min_exclusive ? v.get<double>() > s.min : v.get<double>() >= s.min) && v.get<double>() <= s.max))
+                throw ConfigError(where, s.key, "value " + v.dump() + " is outside " + generation_range_text(s));
             return;
     }
 }

@@ -55,8 +55,10 @@ struct GenerationSettingSpec {
     std::string key;       // HF GenerationConfig's attribute: "num_beams"
     std::string flag;      // sumlab-cli flag: "--num-beams"
     Kind kind = Kind::integer;
-    std::string help;      // one sentence: --help, the GUI's tooltip
-    double min = 0, max = 0;
+    std::string help;      // one sentence: --help, the GUI's tooltip; says why where SumLab bounds what HF does not
+    std::string origin;    // where users know the key from: "Hugging Face: num_beams"
+    double min = 0, max = 0;   // HF 4.28's range; max is SumLab's where HF has none (the help says why)
+    bool is_min_exclusive = false;  // (min, max]: HF wants a strictly positive value (temperature, penalties)
     bool is_nullable = false;  // null is a value (max_new_tokens: use max_length)
     bool is_flag = false;      // a flag of `generate` and `evaluate`
     bool is_form = false;      // on the Compare / Evaluate pages' form
@@ -65,6 +67,12 @@ struct GenerationSettingSpec {
     std::function<void(GenerationConfig&, const nlohmann::json&)> set;  // value already checked
 };
 const std::vector<GenerationSettingSpec>& generation_settings();
+// The help with its origin, as --help shows it.
+std::string generation_setting_help(const GenerationSettingSpec& s);
+// "[1, 256]", "(0, 100]": the row's range as the errors, --help and tests show it.
+std::string generation_range_text(const GenerationSettingSpec& s);
+// The smallest value a field with `step` resolution can offer: min, or min + step when min is excluded.
+double generation_lowest_value(const GenerationSettingSpec& s, double step);
 // The row of `key`, or ConfigError(where, key) when there is none.
 const GenerationSettingSpec& generation_setting(const std::string& key, const std::string& where);
 // Type and range of a value for its row; ConfigError(where, key, why) otherwise.

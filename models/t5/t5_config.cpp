@@ -1,3 +1,4 @@
+// T5Config: reading and validating config.json, and writing it as HF does (see t5_config.h).
 #include "models/t5/t5_config.h"
 
 #include "models/t5/config_json.h"
@@ -98,6 +99,24 @@ constexpr int64_t kMaxLayers = 512;
 // parameter count is checked too: 16 billion, above T5-XXL's 11.3 billion.
 constexpr double kMaxParameters = 16e9;
 
+// The integer fields, in the order they are read (so the first bad key is the one named) and written.
+struct IntField {
+    const char* key;
+    int64_t T5Config::*member;
+    int64_t lo, hi;
+};
+constexpr IntField kIntFields[] = {
+    {"vocab_size", &T5Config::vocab_size, 1, 10'000'000},
+    {"d_model", &T5Config::d_model, 1, kMaxDim},
+    {"d_kv", &T5Config::d_kv, 1, kMaxDim},
+    {"d_ff", &T5Config::d_ff, 1, 4 * kMaxDim},
+    {"num_layers", &T5Config::num_layers, 1, kMaxLayers},
+    {"num_decoder_layers", &T5Config::num_decoder_layers, 1, kMaxLayers},  // defaults to num_layers, as in HF
+    {"num_heads", &T5Config::num_heads, 1, 1024},
+    {"relative_attention_num_buckets", &T5Config::relative_attention_num_buckets, 2, 4096},
+    {"relative_attention_max_distance", &T5Config::relative_attention_max_distance, 2, 1'000'000},
+};
+
 // Parameters the config describes (HF's T5ForConditionalGeneration), in double: no overflow.
 double parameter_count(const T5Config& c) {
     const double d = static_cast<double>(c.d_model), inner = static_cast<double>(c.inner_dim());
@@ -127,16 +146,10 @@ T5Config T5Config::from_json(const nlohmann::json& j, const std::string& path) {
     if (j.contains("model_type") && j["model_type"].is_string() && j["model_type"] != "t5" && j["model_type"] != "mt5")
         throw ConfigError(path, "model_type", "is \"" + j["model_type"].get<std::string>() + "\", SumLab runs T5 models");
     T5Config c;
-    read_int(j, "vocab_size", c.vocab_size, path, 1, 10'000'000);
-    read_int(j, "d_model", c.d_model, path, 1, kMaxDim);
-    read_int(j, "d_kv", c.d_kv, path, 1, kMaxDim);
-    read_int(j, "d_ff", c.d_ff, path, 1, 4 * kMaxDim);
-    read_int(j, "num_layers", c.num_layers, path, 1, kMaxLayers);
-    c.num_decoder_layers = c.num_layers;
-    read_int(j, "num_decoder_layers", c.num_decoder_layers, path, 1, kMaxLayers);
-    read_int(j, "num_heads", c.num_heads, path, 1, 1024);
-    read_int(j, "relative_attention_num_buckets", c.relative_attention_num_buckets, path, 2, 4096);
-    read_int(j, "relative_attention_max_distance", c.relative_attention_max_distance, path, 2, 1'000'000);
+    for (const IntField& f : kIntFields) {
+        if (f.member == &T5Config::num_decoder_layers) c.num_decoder_layers = c.num_layers;
+        read_int(j, f.key, c.*f.member, path, f.lo, f.hi);
+    }
     read_double(j, "dropout_rate", c.dropout_rate, path, 0.0, 1.0 - 1e-9);
     read_double(j, "layer_norm_epsilon", c.layer_norm_epsilon, path, 0.0, 1.0);
     read_bool(j, "tie_word_embeddings", c.tie_word_embeddings, path);
@@ -178,15 +191,7 @@ nlohmann::json T5Config::to_json() const {
     nlohmann::json j;
     j["architectures"] = {"T5ForConditionalGeneration"};
     j["model_type"] = "t5";
-    j["vocab_size"] = vocab_size;
-    j["d_model"] = d_model;
-    j["d_kv"] = d_kv;
-    j["d_ff"] = d_ff;
-    j["num_layers"] = num_layers;
-    j["num_decoder_layers"] = num_decoder_layers;
-    j["num_heads"] = num_heads;
-    j["relative_attention_num_buckets"] = relative_attention_num_buckets;
-    j["relative_attention_max_distance"] = relative_attention_max_distance;
+    for (const IntField& f : kIntFields) j[f.key] = this->*f.member;
     j["dropout_rate"] = dropout_rate;
     j["layer_norm_epsilon"] = layer_norm_epsilon;
     j["feed_forward_proj"] = feed_forward_proj;

@@ -7,6 +7,7 @@
 #include "tests/common/golden.h"
 
 #include "engine/training/distributed.h"
+#include "engine/training/sampler.h"
 #include "engine/training/trainer.h"
 #include "models/checkpoint.h"
 

@@ -25,6 +25,9 @@ private slots:
     void file_round_trip_keeps_every_setting();
     void overrides_are_checked_against_the_table();
     void description_follows_the_table();
+    void ranges_are_transformers_data();
+    void ranges_are_transformers();
+    void help_names_origin_and_sumlab_bounds();
 
 private:
     GenerationConfig read(const json& j) {
@@ -133,6 +136,55 @@ void TestGenerationConfig::overrides_are_checked_against_the_table() {
 void TestGenerationConfig::description_follows_the_table() {
     QCOMPARE(QString::fromStdString(describe_generation({{"repetition_penalty", 1.5}, {"num_beams", 4}, {"other", 1}})),
              QString("num_beams=4, repetition_penalty=1.5"));
+}
+
+void TestGenerationConfig::ranges_are_transformers_data() {
+    // transformers 4.28's checks: TemperatureLogitsWarper and RepetitionPenaltyLogitsProcessor want a strictly
+    // positive float, TopPLogitsWarper 0 <= top_p <= 1, TypicalLogitsWarper 0 < typical_p (1 = not added).
+    QTest::addColumn<QString>("key");
+    QTest::addColumn<double>("value");
+    QTest::addColumn<bool>("accepted");
+    QTest::addRow("temperature 1e-9") << "temperature" << 1e-9 << true;
+    QTest::addRow("temperature 0") << "temperature" << 0.0 << false;
+    QTest::addRow("repetition_penalty 1e-4") << "repetition_penalty" << 1e-4 << true;
+    QTest::addRow("repetition_penalty 0") << "repetition_penalty" << 0.0 << false;
+    QTest::addRow("typical_p 0") << "typical_p" << 0.0 << false;
+    QTest::addRow("typical_p 1") << "typical_p" << 1.0 << true;
+    QTest::addRow("top_p 0") << "top_p" << 0.0 << true;
+    QTest::addRow("top_p above 1") << "top_p" << 1.01 << false;
+    QTest::addRow("length_penalty negative") << "length_penalty" << -2.0 << true;
+}
+
+void TestGenerationConfig::ranges_are_transformers() {
+    QFETCH(QString, key);
+    QFETCH(double, value);
+    QFETCH(bool, accepted);
+    GenerationConfig g;
+    bool was_accepted = true;
+    try {
+        apply_generation_settings(g, {{key.toStdString(), value}}, "generation settings");
+    } catch (const ConfigError& e) {
+        was_accepted = false;
+        QCOMPARE(QString::fromStdString(e.key()), key);
+        // The message shows the row's range, an excluded bound as "(".
+        QVERIFY2(QString(e.what()).contains(QString::fromStdString(generation_range_text(generation_setting(key.toStdString(), "")))), e.what());
+    }
+    QCOMPARE(was_accepted, accepted);
+}
+
+void TestGenerationConfig::help_names_origin_and_sumlab_bounds() {
+    QCOMPARE(QString::fromStdString(generation_range_text(generation_setting("temperature", ""))), QString("(0.0, 100.0]"));
+    QCOMPARE(QString::fromStdString(generation_range_text(generation_setting("num_beams", ""))), QString("[1, 256]"));
+    QCOMPARE(generation_lowest_value(generation_setting("temperature", ""), 0.001), 0.001);
+    QCOMPARE(generation_lowest_value(generation_setting("num_beams", ""), 1), 1.0);
+    for (const auto& s : generation_settings()) {
+        QVERIFY2(QString::fromStdString(generation_setting_help(s)).endsWith(QString("(Hugging Face: %1)").arg(s.key.c_str())), s.key.c_str());
+        // transformers bounds only top_p and typical_p above (by 1); every other number's bound is SumLab's and
+        // its help says so and why.
+        if (s.kind == GenerationSettingSpec::Kind::boolean || s.key == "top_p" || s.key == "typical_p") continue;
+        const std::string bound = QString::number(s.max, 'g', 10).toStdString();  // "256", "100", "1000000"
+        QVERIFY2(s.help.find("SumLab's") != std::string::npos && s.help.find(bound) != std::string::npos, s.key.c_str());
+    }
 }
 
 QTEST_GUILESS_MAIN(TestGenerationConfig)

@@ -46,15 +46,6 @@ DatasetSnapshot dataset() {
     return d;
 }
 
-// Registers `path` (an adapter on `base` when given) and waits until the registry has checked it.
-void registerFolder(ModelRegistry& registry, const QString& path, const QString& base = QString()) {
-    QSignalSpy changed(&registry, &ModelRegistry::entriesChanged);
-    QVERIFY(registry.addFolder(path, base));
-    QTRY_VERIFY_WITH_TIMEOUT(!registry.isChecking(), 60000);
-    const int row = registry.rowOfPath(QFileInfo(path).absoluteFilePath());
-    QVERIFY2(row >= 0 && registry.state(row) == ModelRegistry::State::Ready, qPrintable(path));
-}
-
 }  // namespace
 
 class TestComparePage : public QObject {
@@ -93,7 +84,7 @@ void TestComparePage::generationFormFollowsTheTable() {
             QCOMPARE(spin->minimum(), static_cast<int>(s.min));
             QCOMPARE(spin->maximum(), static_cast<int>(s.max));
         } else if (auto* real = qobject_cast<QDoubleSpinBox*>(field)) {
-            QCOMPARE(real->minimum(), s.min);
+            QCOMPARE(real->minimum(), sumlab::generation_lowest_value(s, 0.001));  // an excluded minimum: one step above
             QCOMPARE(real->maximum(), s.max);
         }
     }
@@ -113,8 +104,8 @@ void TestComparePage::initTestCase() {
     ui_test::isolateSettings();
     QVERIFY(m_tmp.isValid());
     m_registry = new ModelRegistry(this);
-    registerFolder(*m_registry, ui_test::tinyFlan());
-    registerFolder(*m_registry, ui_test::tinyFlanAdapter(), ui_test::tinyFlan());
+    ui_test::registerFolder(*m_registry, ui_test::tinyFlan());
+    ui_test::registerFolder(*m_registry, ui_test::tinyFlanAdapter(), ui_test::tinyFlan());
 }
 
 void TestComparePage::defaultsToTheLabsSystems() {
@@ -256,12 +247,8 @@ void TestComparePage::failingSystemLeavesOthersRunning() {
     SUMLAB_REQUIRE_SENTENCEPIECE();  // with the tokenizer refused, every system fails
     // A model folder that passes registration and then loses its weights.
     const QString broken = m_tmp.filePath(QStringLiteral("broken-model"));
-    QVERIFY(QDir().mkpath(broken));
-    for (const QString& name : QDir(ui_test::tinyFlan()).entryList(QDir::Files))
-        QVERIFY(QFile::copy(QDir(ui_test::tinyFlan()).filePath(name), QDir(broken).filePath(name)));
-    QFile::remove(QDir(broken).filePath(QStringLiteral("pytorch_model.bin")));
-    registerFolder(*m_registry, broken);
-    ui_test::writeFile(QDir(broken).filePath(QStringLiteral("model.safetensors")), QByteArray("not a safetensors file"));
+    ui_test::registerBrokenModel(*m_registry, broken);
+    if (QTest::currentTestFailed()) return;
 
     ComparePage page(m_registry);
     page.setDataset(dataset());

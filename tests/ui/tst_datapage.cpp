@@ -218,19 +218,19 @@ void TestDataPage::wordHistogram() {
     const LengthStatisticsResult& stats = page.lengthStatistics();
     QVERIFY(!stats.isTokens);
     QCOMPARE(stats.splits.size(), 3);
-    const SplitLengthStatistics& train = stats.splits.front();
-    QCOMPARE(train.split, QStringLiteral("train"));
-    QCOMPARE(train.prompts.count, 12);
-    QCOMPARE(train.summaries.count, 12);
+    const sumlab::SplitStatistics& train = stats.splits.front();
+    QCOMPARE(train.split, sumlab::Split::train);
+    QCOMPARE(train.prompt_lengths.count, size_t{12});
+    QCOMPARE(train.summary_lengths.count, size_t{12});
     // The engine's own statistics for the same split agree.
     const sumlab::DialogSumDataset dataset = sumlab::load_dialogsum(m_data.toStdString(), {std::nullopt, sumlab::BadRowPolicy::skip});
     const sumlab::SplitStatistics expected = sumlab::split_statistics(dataset.at(sumlab::Split::train));
-    QCOMPARE(train.prompts.max, static_cast<qint64>(expected.prompt_lengths.max));
-    QCOMPARE(train.prompts.mean, expected.prompt_lengths.mean);
-    QCOMPARE(train.summaries.max, static_cast<qint64>(expected.summary_lengths.max));
-    qint64 binned = 0;
-    for (qint64 c : train.prompts.counts) binned += c;
-    QCOMPARE(binned, qint64{12});
+    QCOMPARE(train.prompt_lengths.max, expected.prompt_lengths.max);
+    QCOMPARE(train.prompt_lengths.mean, expected.prompt_lengths.mean);
+    QCOMPARE(train.summary_lengths.max, expected.summary_lengths.max);
+    size_t binned = 0;
+    for (size_t c : train.prompt_lengths.histogram) binned += c;
+    QCOMPARE(binned, size_t{12});
 
     auto* unit = page.findChild<QLabel*>(QStringLiteral("lengthUnitLabel"));
     QVERIFY2(unit->text().contains(QStringLiteral("whitespace words")), qPrintable(unit->text()));
@@ -238,8 +238,8 @@ void TestDataPage::wordHistogram() {
     // A limit below every prompt truncates them all; the share shows in the summary.
     auto* source = page.findChild<QSpinBox*>(QStringLiteral("maxSourceLengthSpin"));
     source->setValue(static_cast<int>(expected.prompt_lengths.min) - 1);
-    QTRY_COMPARE(page.lengthStatistics().splits.value(0).prompts.truncated, qint64{12});
-    QCOMPARE(page.lengthStatistics().splits.value(0).prompts.truncatedFraction, 1.0);
+    QTRY_COMPARE(page.lengthStatistics().splits.value(0).prompt_lengths.truncated, size_t{12});
+    QCOMPARE(page.lengthStatistics().splits.value(0).prompt_lengths.truncated_fraction, 1.0);
     auto* histogram = page.findChild<LengthHistogramWidget*>(QStringLiteral("lengthHistogram"));
     QVERIFY2(histogram->summaryText().contains(QStringLiteral("100.0%")), qPrintable(histogram->summaryText()));
 }
@@ -260,18 +260,18 @@ void TestDataPage::tokenHistogram() {
     QVERIFY(load(page, m_data));
     QTRY_VERIFY_WITH_TIMEOUT(updated.count() > 0, 30000);
     QTRY_VERIFY(page.lengthStatistics().isTokens);
-    const SplitLengthStatistics train = page.lengthStatistics().splits.front();
-    QCOMPARE(train.prompts.count, 12);
+    const sumlab::SplitStatistics train = page.lengthStatistics().splits.front();
+    QCOMPARE(train.prompt_lengths.count, size_t{12});
     auto* unit = page.findChild<QLabel*>(QStringLiteral("lengthUnitLabel"));
     QVERIFY2(unit->text().contains(QStringLiteral("tiny-flan")), qPrintable(unit->text()));
     // Token counts include the prompt template and </s>: more units than the dialogue's words.
-    QVERIFY(train.prompts.min > 23);
+    QVERIFY(train.prompt_lengths.min > 23);
 
     // Back to words: the lengths change unit and the label says so.
     counter->setCurrentIndex(0);
     QTRY_VERIFY(!page.lengthStatistics().isTokens);
     QVERIFY2(unit->text().contains(QStringLiteral("whitespace words")), qPrintable(unit->text()));
-    QVERIFY(page.lengthStatistics().splits.front().prompts.max != train.prompts.max);
+    QVERIFY(page.lengthStatistics().splits.front().prompt_lengths.max != train.prompt_lengths.max);
 }
 
 void TestDataPage::realDialogSum() {

@@ -25,13 +25,6 @@
 
 namespace {
 
-void registerFolder(ModelRegistry& registry, const QString& path, const QString& base = QString()) {
-    QVERIFY(registry.addFolder(path, base));
-    QTRY_VERIFY_WITH_TIMEOUT(!registry.isChecking(), 60000);
-    const int row = registry.rowOfPath(QFileInfo(path).absoluteFilePath());
-    QVERIFY2(row >= 0 && registry.state(row) == ModelRegistry::State::Ready, qPrintable(path));
-}
-
 // The page set up for a quick run: the first `n` test examples, short summaries.
 void configure(EvaluatePage& page, const QString& data, const QString& output, int n) {
     page.setDataPath(data);
@@ -73,8 +66,8 @@ void TestEvaluatePage::initTestCase() {
     m_data = m_tmp.filePath(QStringLiteral("dialogsum"));
     ui_test::writeDialogSum(m_data, 4);
     m_registry = new ModelRegistry(this);
-    registerFolder(*m_registry, ui_test::tinyFlan());
-    registerFolder(*m_registry, ui_test::tinyFlanAdapter(), ui_test::tinyFlan());
+    ui_test::registerFolder(*m_registry, ui_test::tinyFlan());
+    ui_test::registerFolder(*m_registry, ui_test::tinyFlanAdapter(), ui_test::tinyFlan());
 
     // One evaluation shared by the tests that only read its results.
     // One evaluation shared by the tests that only read its results.
@@ -276,12 +269,8 @@ void TestEvaluatePage::resultsWithoutHumanColumn() {
 
 void TestEvaluatePage::failingSystemLeavesOthersRunning() {
     const QString broken = m_tmp.filePath(QStringLiteral("broken-model"));
-    QVERIFY(QDir().mkpath(broken));
-    for (const QString& name : QDir(ui_test::tinyFlan()).entryList(QDir::Files))
-        QVERIFY(QFile::copy(QDir(ui_test::tinyFlan()).filePath(name), QDir(broken).filePath(name)));
-    QFile::remove(QDir(broken).filePath(QStringLiteral("pytorch_model.bin")));
-    registerFolder(*m_registry, broken);
-    ui_test::writeFile(QDir(broken).filePath(QStringLiteral("model.safetensors")), QByteArray("not a safetensors file"));
+    ui_test::registerBrokenModel(*m_registry, broken);
+    if (QTest::currentTestFailed()) return;
 
     EvaluatePage page(m_registry);
     page.show();

@@ -120,19 +120,19 @@ void TestLabGuide::ticksFollowConditions() {
     // A stopped or failed run ticks nothing; a finished one ticks the step of its method.
     const QString loraRun = writeRun(m_dir.path(), QStringLiteral("lora-run"), QStringLiteral("lora"));
     const QString fullRun = writeRun(m_dir.path(), QStringLiteral("full-run"), QStringLiteral("full"));
-    guide.onRunEnded(loraRun, RunState::Stopped);
-    guide.onRunEnded(fullRun, RunState::Failed);
+    guide.onRunEnded(loraRun, sumlab::RunStatus::stopped);
+    guide.onRunEnded(fullRun, sumlab::RunStatus::failed);
     QVERIFY(!guide.isDone(LabGuide::TrainLora));
     QVERIFY(!guide.isDone(LabGuide::FullFineTune));
-    guide.onRunEnded(loraRun, RunState::Finished);
+    guide.onRunEnded(loraRun, sumlab::RunStatus::finished);
     QVERIFY(guide.isDone(LabGuide::TrainLora));
     QVERIFY(!guide.isDone(LabGuide::FullFineTune));
-    guide.onRunEnded(fullRun, RunState::Finished);
+    guide.onRunEnded(fullRun, sumlab::RunStatus::finished);
     QVERIFY(guide.isDone(LabGuide::FullFineTune));
     QVERIFY(reason(guide, LabGuide::FullFineTune).contains(QStringLiteral("full-run")));
     // A folder without run.json says nothing about its method.
     guide.resetProgress();
-    guide.onRunEnded(m_dir.filePath(QStringLiteral("nowhere")), RunState::Finished);
+    guide.onRunEnded(m_dir.filePath(QStringLiteral("nowhere")), sumlab::RunStatus::finished);
     QCOMPARE(guide.doneCount(), 0);
 
     guide.onResultsCsv(QStringLiteral("/tmp/results.csv"));

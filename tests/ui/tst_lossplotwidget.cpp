@@ -29,22 +29,22 @@ private slots:
 
 namespace {
 
-StepPoint step(qint64 s, double loss, double lr, qint64 tokens) {
-    StepPoint p;
+sumlab::StepMetrics step(qint64 s, double loss, double lr, qint64 tokens) {
+    sumlab::StepMetrics p;
     p.step = s;
-    p.maxSteps = 10;
+    p.max_steps = 10;
     p.epoch = s / 4.0;
     p.loss = loss;
-    p.learningRate = lr;
-    p.tokensSeen = tokens;
+    p.learning_rate = lr;
+    p.tokens_seen = tokens;
     return p;
 }
 
-EvalPoint eval(qint64 s, double loss) {
-    EvalPoint e;
+sumlab::EvalMetrics eval(qint64 s, double loss) {
+    sumlab::EvalMetrics e;
     e.step = s;
     e.epoch = s / 4.0;
-    e.evalLoss = loss;
+    e.eval_loss = loss;
     return e;
 }
 

@@ -157,18 +157,13 @@ void TestTrainingEstimate::publishedCounts() {
     std::ifstream in(path.toStdString());
     if (!in) QSKIP(qPrintable(QStringLiteral("counts not found at %1").arg(path)));
     const nlohmann::json counts = nlohmann::json::parse(in).at(model.toStdString());
-    const nlohmann::json& c = counts.at("config");
-    // FLAN-T5: vocabulary 32128, gated-gelu, untied embeddings, 32 relative buckets (what inspection would read).
+    // FLAN-T5: gated-gelu and untied embeddings on top of the published sizes; vocabulary 32128 and 32 relative
+    // buckets are T5Config's defaults. The shape is what inspection reads from such a config.json.
+    nlohmann::json flan = counts.at("config");
+    flan["feed_forward_proj"] = "gated-gelu";
+    flan["tie_word_embeddings"] = false;
     ModelInfo info;
-    info.shape.vocabSize = 32128;
-    info.shape.dModel = c.at("d_model").get<qint64>();
-    info.shape.dKv = c.at("d_kv").get<qint64>();
-    info.shape.numHeads = c.at("num_heads").get<qint64>();
-    info.shape.dFf = c.at("d_ff").get<qint64>();
-    info.shape.numLayers = c.at("num_layers").get<qint64>();
-    info.shape.numDecoderLayers = c.at("num_decoder_layers").get<qint64>();
-    info.shape.isGated = true;
-    info.shape.tieWordEmbeddings = false;
+    info.shape = TrainingEstimator::shapeOf(sumlab::T5Config::from_json(flan, path.toStdString()));
     info.feedForwardProj = QStringLiteral("gated-gelu");
     QCOMPARE(TrainingEstimator::parameterCount(info.shape), counts.at("total_params").get<qint64>());
     const TrainingEstimate e = TrainingEstimator::estimate(info, loraValues(r, {QStringLiteral("q"), QStringLiteral("v")}));

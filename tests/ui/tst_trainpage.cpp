@@ -333,7 +333,7 @@ void TestTrainPage::trainsPausesAndStops() {
     // The Runs page sees the live run.
     runs.refresh();
     QTRY_VERIFY_WITH_TIMEOUT(runs.runModel()->rowOfDir(runDir) >= 0, 30000);
-    QTRY_COMPARE_WITH_TIMEOUT(runs.runModel()->run(runs.runModel()->rowOfDir(runDir)).state, RunState::Running, 30000);
+    QTRY_COMPARE_WITH_TIMEOUT(runs.runModel()->run(runs.runModel()->rowOfDir(runDir)).state, sumlab::RunStatus::running, 30000);
 
     // Pause holds the run between steps; Resume continues it.
     auto* state = page.findChild<QLabel*>(QStringLiteral("runStateLabel"));
@@ -350,7 +350,7 @@ void TestTrainPage::trainsPausesAndStops() {
     // Stop leaves a resumable checkpoint.
     page.findChild<QPushButton*>(QStringLiteral("stopButton"))->click();
     QVERIFY(ended.wait(60000));
-    QCOMPARE(ended.first().at(1).value<RunState>(), RunState::Stopped);
+    QCOMPARE(ended.first().at(1).value<sumlab::RunStatus>(), sumlab::RunStatus::stopped);
     QVERIFY(!page.isTraining());
     const QStringList checkpoints = QDir(runDir).entryList({QStringLiteral("checkpoint-*")}, QDir::Dirs);
     QCOMPARE(checkpoints.size(), 1);
@@ -363,7 +363,7 @@ void TestTrainPage::trainsPausesAndStops() {
     // The Runs page lists it as stopped, with its curve and a resume.
     runs.refresh();
     QTRY_VERIFY_WITH_TIMEOUT(runs.runModel()->rowOfDir(runDir) >= 0 &&
-                                 runs.runModel()->run(runs.runModel()->rowOfDir(runDir)).state == RunState::Stopped,
+                                 runs.runModel()->run(runs.runModel()->rowOfDir(runDir)).state == sumlab::RunStatus::stopped,
                              30000);
     const int row = runs.runModel()->rowOfDir(runDir);
     const RunRecord record = runs.runModel()->run(row);
@@ -391,12 +391,12 @@ void TestTrainPage::trainsPausesAndStops() {
     ended.clear();
     page.stopTraining();
     QVERIFY(ended.wait(60000));
-    QCOMPARE(ended.first().at(1).value<RunState>(), RunState::Stopped);
+    QCOMPARE(ended.first().at(1).value<sumlab::RunStatus>(), sumlab::RunStatus::stopped);
 
     // Re-run starts a new folder with the same configuration.
     runs.refresh();
     QTRY_VERIFY_WITH_TIMEOUT(runs.runModel()->rowOfDir(runDir) >= 0 &&
-                                 runs.runModel()->run(runs.runModel()->rowOfDir(runDir)).state == RunState::Stopped,
+                                 runs.runModel()->run(runs.runModel()->rowOfDir(runDir)).state == sumlab::RunStatus::stopped,
                              30000);
     QVERIFY(runs.selectRun(runDir));
     QSignalSpy rerunStart(&page, &TrainPage::runStarted);
@@ -428,9 +428,9 @@ void TestTrainPage::shortRunFinishes() {
     QSignalSpy registered(m_registry, &ModelRegistry::registered);
     QVERIFY(page.startTraining());
     QVERIFY(ended.wait(120000));
-    QCOMPARE(ended.first().at(1).value<RunState>(), RunState::Finished);
+    QCOMPARE(ended.first().at(1).value<sumlab::RunStatus>(), sumlab::RunStatus::finished);
     // The trainer ran the steps the estimate announced.
-    QCOMPARE(page.lossPlot()->run(0).steps.last().maxSteps, estimated);
+    QCOMPARE(page.lossPlot()->run(0).steps.last().max_steps, estimated);
     QCOMPARE(page.lossPlot()->run(0).steps.last().step, estimated);
     const QString final = QDir(m_workspace).filePath(QStringLiteral("short/final"));
     QVERIFY(QFileInfo::exists(final + QStringLiteral("/model.safetensors")));
@@ -469,7 +469,7 @@ void TestTrainPage::rougeAndEarlyStopping() {
     QSignalSpy ended(&page, &TrainPage::runEnded);
     QVERIFY(page.startTraining());
     QVERIFY(ended.wait(120000));
-    QCOMPARE(ended.first().at(1).value<RunState>(), RunState::Finished);
+    QCOMPARE(ended.first().at(1).value<sumlab::RunStatus>(), sumlab::RunStatus::finished);
     QCOMPARE(page.lossPlot()->run(0).steps.last().step, qint64{8});
     auto* state = page.findChild<QLabel*>(QStringLiteral("runStateLabel"));
     QVERIFY2(state->text().contains(QStringLiteral("early stopping")), qPrintable(state->text()));

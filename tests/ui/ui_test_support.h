@@ -2,6 +2,8 @@
 // on the fly (so a test knows every row it loads).
 #pragma once
 
+#include "ui/ModelRegistry.h"
+
 #include <QByteArray>
 #include <QCoreApplication>
 #include <QDir>
@@ -69,5 +71,24 @@ inline QString sharedDir() { return QStringLiteral(SUMLAB_SHARED_DIR); }
 inline QString tinyFlan() { return sharedDir() + QStringLiteral("/golden/t5/tiny-flan"); }
 inline QString tinyT5v1() { return sharedDir() + QStringLiteral("/golden/t5/tiny-t5v1"); }
 inline QString tinyFlanAdapter() { return sharedDir() + QStringLiteral("/golden/t5/tiny-flan-lora-r4"); }
+
+// Registers the model (or, with `base`, adapter) folder `path` and waits until the registry has checked it.
+inline void registerFolder(ModelRegistry& registry, const QString& path, const QString& base = QString()) {
+    QVERIFY(registry.addFolder(path, base));
+    QTRY_VERIFY_WITH_TIMEOUT(!registry.isChecking(), 60000);
+    const int row = registry.rowOfPath(QFileInfo(path).absoluteFilePath());
+    QVERIFY2(row >= 0 && registry.state(row) == ModelRegistry::State::Ready, qPrintable(path));
+}
+
+// A copy of tiny-flan at `dir` that passes registration in `registry` and then loses its weights (its
+// model.safetensors overwritten, no pytorch_model.bin): loading it fails, naming model.safetensors.
+inline void registerBrokenModel(ModelRegistry& registry, const QString& dir) {
+    QVERIFY(QDir().mkpath(dir));
+    for (const QString& name : QDir(tinyFlan()).entryList(QDir::Files))
+        QVERIFY(QFile::copy(QDir(tinyFlan()).filePath(name), QDir(dir).filePath(name)));
+    QFile::remove(QDir(dir).filePath(QStringLiteral("pytorch_model.bin")));
+    registerFolder(registry, dir);
+    writeFile(QDir(dir).filePath(QStringLiteral("model.safetensors")), QByteArray("not a safetensors file"));
+}
 
 }  // namespace ui_test

@@ -23,10 +23,6 @@ private slots:
     void formats();
     void multipleReferences();
     void folder();
-    void pythonLiteral_data();
-    void pythonLiteral();
-    void pythonLiteralErrors_data();
-    void pythonLiteralErrors();
     void badInput_data();
     void badInput();
     void loadErrors();
@@ -263,88 +259,6 @@ void TestDialogSum::folder() {
     as_validation.split = Split::validation;
     const DialogSumDataset renamed = load_dialogsum(dir.filePath("train.csv").toStdString(), as_validation);
     QCOMPARE(renamed.splits[0].split, Split::validation);
-}
-
-void TestDialogSum::pythonLiteral_data() {
-    QTest::addColumn<QByteArray>("literal");
-    QTest::addColumn<QString>("json");
-
-    QTest::addRow("flat dict") << QByteArray("{'fname': 'train_0', 'n': 3}") << R"({"fname":"train_0","n":3})";
-    QTest::addRow("empty dict") << QByteArray("{}") << "{}";
-    QTest::addRow("double quotes hold an apostrophe") << QByteArray(R"({"a": "it's"})") << R"({"a":"it's"})";
-    QTest::addRow("simple escapes") << QByteArray(R"({'a': 'l1\nl2\t\\ \' \" \r\a\b\f\v'})")
-                                    << R"({"a":"l1\nl2\t\\ ' \" \r\u0007\b\f\u000b"})";
-    QTest::addRow("hex escape is a code point") << QByteArray(R"({'a': 'caf\xe9'})") << QString::fromUtf8(R"({"a":"café"})");
-    QTest::addRow("unicode escapes") << QByteArray(R"({'a': '\u20ac \U0001F600 \ud83d\ude00'})")
-                                     << QString::fromUtf8(R"({"a":"€ 😀 😀"})");
-    QTest::addRow("octal escapes") << QByteArray(R"({'a': '\101\0x\7'})") << R"({"a":"A\u0000x\u0007"})";
-    QTest::addRow("raw utf-8") << QByteArray("{'a': '\xC3\xA9t\xC3\xA9'}") << QString::fromUtf8(R"({"a":"été"})");
-    QTest::addRow("u prefix") << QByteArray(R"({u'a': U"b"})") << R"({"a":"b"})";
-    QTest::addRow("constants") << QByteArray("{'t': True, 'f': False, 'n': None}") << R"({"f":false,"n":null,"t":true})";
-    QTest::addRow("numbers") << QByteArray("{'a': -12, 'b': 1.5, 'c': -2e3, 'd': .25, 'e': 0, 'f': +7, 'g': 5.}")
-                             << R"({"a":-12,"b":1.5,"c":-2000.0,"d":0.25,"e":0,"f":7,"g":5.0})";
-    QTest::addRow("int64 range") << QByteArray("{'a': -9223372036854775808, 'b': 9223372036854775807}")
-                                 << R"({"a":-9223372036854775808,"b":9223372036854775807})";
-    QTest::addRow("lists, nesting, trailing commas") << QByteArray("{'a': [1, 'x', [], {'b': [None,]},], }")
-                                                     << R"({"a":[1,"x",[],{"b":[null]}]})";
-    QTest::addRow("whitespace") << QByteArray(" \t{ 'a' :\t'b' } \t") << R"({"a":"b"})";
-}
-
-void TestDialogSum::pythonLiteral() {
-    QFETCH(QByteArray, literal);
-    QFETCH(QString, json);
-    const nlohmann::json value = parse_python_literal(bytes(literal), "p.txt", 1);
-    QCOMPARE(QString::fromStdString(value.dump()), json);
-}
-
-void TestDialogSum::pythonLiteralErrors_data() {
-    QTest::addColumn<QByteArray>("literal");
-    QTest::addColumn<QString>("message");
-
-    QTest::addRow("unterminated string") << QByteArray("{'a': 'x}") << "p.txt:7: Python literal, column 7: unterminated string";
-    QTest::addRow("missing closing brace") << QByteArray("{'a': 'x'")
-                                           << "p.txt:7: Python literal, column 10: expected ',' or '}' in a dict";
-    QTest::addRow("missing colon after utf-8") << QByteArray("{'\xC3\xA9': 'x', 'b' 1}")
-                                               << "p.txt:7: Python literal, column 16: expected ':'";
-    QTest::addRow("function call") << QByteArray("{'a': eval('1')}")
-                                   << "p.txt:7: Python literal, column 7: unexpected name 'eval' (only True, False and "
-                                      "None are allowed)";
-    QTest::addRow("bytes prefix") << QByteArray("{'a': b'x'}")
-                                  << "p.txt:7: Python literal, column 7: unexpected name 'b' (only True, False and None "
-                                     "are allowed)";
-    QTest::addRow("unknown escape") << QByteArray(R"({'a': 'x\d'})") << R"(p.txt:7: Python literal, column 9: invalid escape \d)";
-    QTest::addRow("named escape") << QByteArray(R"({'a': '\N{BULLET}'})")
-                                  << R"(p.txt:7: Python literal, column 8: \N{...} escapes are not supported)";
-    QTest::addRow("short hex escape") << QByteArray(R"({'a': '\x4'})")
-                                      << "p.txt:7: Python literal, column 8: truncated escape: expected 2 hex digits";
-    QTest::addRow("lone surrogate") << QByteArray(R"({'a': '\ud800x'})")
-                                    << "p.txt:7: Python literal, column 8: lone surrogate escape cannot be stored as UTF-8";
-    QTest::addRow("beyond unicode") << QByteArray(R"({'a': '\U00110000'})")
-                                    << "p.txt:7: Python literal, column 8: escape beyond U+10FFFF";
-    QTest::addRow("duplicate key") << QByteArray("{'a': 1, 'a': 2}") << "p.txt:7: Python literal, column 10: duplicate key 'a'";
-    QTest::addRow("int key") << QByteArray("{1: 'x'}") << "p.txt:7: Python literal, column 2: dict keys must be strings";
-    QTest::addRow("trailing text") << QByteArray("{'a': 1} x") << "p.txt:7: Python literal, column 10: unexpected text after the literal";
-    QTest::addRow("leading zero") << QByteArray("{'a': 007}")
-                                  << "p.txt:7: Python literal, column 7: leading zeros are not allowed in an int";
-    QTest::addRow("int overflow") << QByteArray("{'a': 9223372036854775808}")
-                                  << "p.txt:7: Python literal, column 7: int out of the 64-bit range";
-    QTest::addRow("triple quotes") << QByteArray("{'a': '''x'''}")
-                                   << "p.txt:7: Python literal, column 7: triple-quoted strings are not supported";
-    QTest::addRow("tuple") << QByteArray("{'a': (1, 2)}") << "p.txt:7: Python literal, column 7: unexpected character '('";
-    QTest::addRow("empty") << QByteArray("") << "p.txt:7: Python literal, column 1: unexpected end of line, expected a value";
-    QTest::addRow("too deep") << QByteArray(100, '[') << "p.txt:7: Python literal, column 66: nested too deeply";
-}
-
-void TestDialogSum::pythonLiteralErrors() {
-    QFETCH(QByteArray, literal);
-    QFETCH(QString, message);
-    try {
-        const auto value = parse_python_literal(bytes(literal), "p.txt", 7);
-        QFAIL(qPrintable("accepted: " + QString::fromStdString(value.dump())));
-    } catch (const DataError& e) {
-        QCOMPARE(QString::fromStdString(e.what()), message);
-        QCOMPARE(e.line(), std::int64_t(7));
-    }
 }
 
 void TestDialogSum::badInput_data() {

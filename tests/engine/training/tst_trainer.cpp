@@ -1,6 +1,7 @@
 // The trainer against Hugging Face's Trainer and PEFT (../shared/golden/t5 train.json, lora.json):
 // the same losses, gradient norms and weights after AdamW steps; plus exact resume, NaN handling,
-// bad configurations and LoRA's untouched base weights.
+// bad configurations and LoRA's untouched base weights. The parts on their own: tst_sampler, tst_optimizer,
+// tst_run_folder, tst_training_arguments.
 #include "tests/common/golden_torch.h"
 #include "tests/common/golden_training.h"
 
@@ -38,8 +39,6 @@ private slots:
     void trained_adapter_files_match_peft();
     void saved_adapter_reloads_like_peft_data();
     void saved_adapter_reloads_like_peft();
-    void read_run_skips_lines_it_cannot_read();
-    void discarded_checkpoints_never_look_complete();
     void lora_counts_match_peft();
     void lora_adapter_loads_and_merges();
     void resume_gives_the_same_curve();
@@ -47,7 +46,6 @@ private slots:
     void nan_steps_are_skipped_then_stop_the_run();
     void bad_configuration_data();
     void bad_configuration();
-    void schedules();
     void overfits_32_dialogues();
 
 private:
@@ -592,17 +590,6 @@ void TestTrainer::bad_configuration() {
     }
 }
 
-void TestTrainer::schedules() {
-    QCOMPARE(schedule_factor(SchedulerType::linear, 0, 2, 10), 0.0);
-    QCOMPARE(schedule_factor(SchedulerType::linear, 1, 2, 10), 0.5);
-    QCOMPARE(schedule_factor(SchedulerType::linear, 2, 2, 10), 1.0);
-    QCOMPARE(schedule_factor(SchedulerType::linear, 6, 2, 10), 0.5);
-    QCOMPARE(schedule_factor(SchedulerType::constant, 0, 2, 10), 1.0);
-    QVERIFY(std::abs(schedule_factor(SchedulerType::cosine, 6, 2, 10) - 0.5) < 1e-12);
-    QVERIFY(!decays("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"));
-    QVERIFY(!decays("decoder.final_layer_norm.weight"));
-    QVERIFY(decays("encoder.block.0.layer.0.SelfAttention.q.weight"));
-}
 
 // A tiny model trained long enough on 32 DialogSum dialogues must memorise them.
 void TestTrainer::overfits_32_dialogues() {
@@ -624,56 +611,7 @@ void TestTrainer::overfits_32_dialogues() {
              qPrintable(QString("loss went from %1 to %2").arg(logs.front().loss).arg(logs.back().loss)));
 }
 
-// A metrics line of the wrong shape (found by reading the fuzz target's input space) must cost that
-// line only: the Runs page reads folders being written by other machines.
-void TestTrainer::read_run_skips_lines_it_cannot_read() {
-    const std::string dir = m_tmp.filePath("odd-metrics").toStdString();
-    QVERIFY(QDir().mkpath(QString::fromStdString(dir)));
-    write_atomically(dir + "/run.json", "{}\n");
-    write_atomically(dir + "/metrics.jsonl",
-                     "{\"step\":1,\"loss\":2.5}\n"
-                     "{\"step\":2,\"loss\":\"x\"}\n"
-                     "{\"step\":[3],\"eval_loss\":1.0}\n"
-                     "not json\n"
-                     "{\"step\":4,\"loss\":1.5}\n"
-                     "{\"step\":5,\"lo");
-    RunInfo info = read_run(dir);
-    QCOMPARE(static_cast<int>(info.logs.size()), 2);
-    QCOMPARE(info.logs[0].step, int64_t{1});
-    QCOMPARE(info.logs[1].step, int64_t{4});
-    QCOMPARE(info.logs[1].loss, 1.5);
-    QVERIFY(info.evals.empty());
-}
 
-// Pruning a checkpoint (save_total_limit) or replacing final/ deletes file by file; a kill in the middle
-// must not leave a half-deleted folder under a name that means "complete", where a resume or the run
-// list would take it for one.
-void TestTrainer::discarded_checkpoints_never_look_complete() {
-    using namespace sumlab;
-    QTemporaryDir dir;
-    const std::string run = dir.path().toStdString();
-    auto make_checkpoint = [&](const std::string& name) {
-        const std::string path = join_path(run, name);
-        make_writable_dir(join_path(path, "sub"));
-        write_atomically(join_path(path, "trainer_state.json"), "{}\n");
-        write_atomically(join_path(path, "sub/weights"), "x");
-        return path;
-    };
-    const std::string second = make_checkpoint("checkpoint-2");
-    make_checkpoint("checkpoint-4");
-    // What a kill during an earlier discard of checkpoint-2 leaves behind.
-    make_checkpoint("checkpoint-2.deleting");
-    discard_tree(second);
-    QVERIFY(!is_directory(second));
-    QVERIFY(!is_directory(second + ".deleting"));
-    const auto left = list_checkpoints(run);
-    QCOMPARE(left.size(), size_t{1});
-    QCOMPARE(left[0].first, int64_t{4});
-    // A folder being discarded is never listed, whatever it still holds.
-    make_checkpoint("checkpoint-6.deleting");
-    QCOMPARE(list_checkpoints(run).size(), size_t{1});
-    discard_tree(join_path(run, "absent"));  // nothing to do, no error
-}
 
 QTEST_GUILESS_MAIN(TestTrainer)
 #include "tst_trainer.moc"

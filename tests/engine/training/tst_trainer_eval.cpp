@@ -43,9 +43,6 @@ private slots:
     void label_smoothing_matches_huggingface_data();
     void label_smoothing_matches_huggingface();
     void resume_keeps_the_best_and_the_patience();
-    void refuses_what_huggingface_refuses_data();
-    void refuses_what_huggingface_refuses();
-    void metric_names_and_direction_as_huggingface();
 
 private:
     // A DialogSum folder: the first n_train lines of `train_src` as the train split, the first n_dev lines of
@@ -478,67 +475,8 @@ void TestTrainerEval::resume_keeps_the_best_and_the_patience() {
     QCOMPARE(steps, (QList<int64_t>{1, 2, 3}));
 }
 
-void TestTrainerEval::refuses_what_huggingface_refuses_data() {
-    QTest::addColumn<QString>("what");
-    QTest::addColumn<QString>("key");
-    QTest::addColumn<QString>("message");
-    QTest::newRow("strategies differ") << "strategies" << "load_best_model_at_end" << "save and eval strategy to match";
-    QTest::newRow("save_steps not a multiple") << "multiple" << "save_steps" << "round multiple of the evaluation steps";
-    QTest::newRow("patience without load_best") << "patience" << "early_stopping_patience" << "load_best_model_at_end";
-    QTest::newRow("patience without evaluation") << "no-eval" << "early_stopping_patience" << "eval_strategy";
-    QTest::newRow("ROUGE without generation") << "rouge" << "metric_for_best_model" << "predict_with_generate";
-}
 
-void TestTrainerEval::refuses_what_huggingface_refuses() {
-    QFETCH(QString, what);
-    QFETCH(QString, key);
-    QFETCH(QString, message);
-    TrainingArguments a;
-    a.eval_strategy = IntervalStrategy::steps;
-    a.save_strategy = IntervalStrategy::steps;
-    a.load_best_model_at_end = true;
-    a.validate("ok");  // the base case is accepted
-    if (what == "strategies") a.eval_strategy = IntervalStrategy::epoch;
-    if (what == "multiple") a.eval_steps = 200;  // save_steps 500
-    if (what == "patience") a.load_best_model_at_end = false;
-    if (what == "no-eval") a.eval_strategy = a.save_strategy = IntervalStrategy::no;
-    if (what != "rouge") a.early_stopping_patience = what.startsWith("patience") || what == "no-eval" ? 1 : 0;
-    if (what == "rouge") a.metric_for_best_model = "rougeL";
-    try {
-        a.validate("settings");
-        QFAIL("accepted");
-    } catch (const ConfigError& e) {
-        QCOMPARE(QString::fromStdString(e.key()), key);
-        QVERIFY2(QString(e.what()).contains(message), e.what());
-    }
-}
 
-void TestTrainerEval::metric_names_and_direction_as_huggingface() {
-    TrainingArguments a;
-    QCOMPARE(QString::fromStdString(a.best_metric_key()), QString());  // HF: metric_for_best_model None, nothing tracked
-    a.load_best_model_at_end = true;
-    QCOMPARE(QString::fromStdString(a.best_metric_key()), QStringLiteral("eval_loss"));  // "loss" by default, prefixed
-    QCOMPARE(a.resolved_greater_is_better(), false);
-    a.metric_for_best_model = "rougeL";
-    QCOMPARE(QString::fromStdString(a.best_metric_key()), QStringLiteral("eval_rougeL"));
-    QCOMPARE(a.resolved_greater_is_better(), true);
-    a.metric_for_best_model = "eval_loss";
-    QCOMPARE(a.resolved_greater_is_better(), false);
-    a.greater_is_better = true;
-    QCOMPARE(a.resolved_greater_is_better(), true);
-    // Every new setting is a row of the table (CLI flag, run.json key, GUI editor), and run.json round-trips it.
-    for (const char* k : {"predict_with_generate", "generation_max_length", "generation_num_beams", "eval_generate_limit",
-                          "load_best_model_at_end", "metric_for_best_model", "greater_is_better", "early_stopping_patience",
-                          "early_stopping_threshold", "label_smoothing_factor"})
-        QVERIFY2(std::any_of(training_settings().begin(), training_settings().end(), [&](const SettingSpec& s) { return s.key == k; }), k);
-    a.label_smoothing_factor = 0.1;
-    a.generation_num_beams = 4;
-    a.predict_with_generate = true;
-    a.eval_strategy = IntervalStrategy::steps;  // load_best_model_at_end needs it equal to save_strategy
-    const TrainingArguments back = TrainingArguments::from_json(a.to_json(), "round trip");
-    QCOMPARE(back.to_json().dump(), a.to_json().dump());
-    QVERIFY(!TrainingArguments::from_json(TrainingArguments().to_json(), "defaults").generation_max_length.has_value());
-}
 
 QTEST_GUILESS_MAIN(TestTrainerEval)
 #include "tst_trainer_eval.moc"
