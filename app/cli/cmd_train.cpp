@@ -201,6 +201,31 @@ int launch_workers(int nproc) {
     return signals.is_signalled() ? 128 + signals.signal_number() : 0;
 }
 
+// The progress line and evaluation lines on standard error (none when quiet or on ranks above 0).
+TrainerCallbacks progress_callbacks(bool tty) {
+    TrainerCallbacks cb;
+    cb.on_log = [tty](const StepMetrics& m) {
+        if (!tty) return;
+        const int width = 30;
+        int filled = m.max_steps ? static_cast<int>(width * m.step / m.max_steps) : 0;
+        std::fprintf(stderr, "\r[%s%s] step %lld/%lld  epoch %.2f  loss %.4f  lr %.2e  %.0f tok/s  elapsed %s  eta %s ",
+                     std::string(static_cast<size_t>(filled), '#').c_str(), std::string(static_cast<size_t>(width - filled), '.').c_str(),
+                     static_cast<long long>(m.step), static_cast<long long>(m.max_steps), m.epoch, m.loss, m.learning_rate,
+                     m.tokens_per_second, format_seconds(m.elapsed_s).c_str(), format_seconds(m.eta_s).c_str());
+        std::fflush(stderr);
+    };
+    cb.on_evaluate = [tty](const EvalMetrics& m) {
+        if (!tty) return;
+        std::fprintf(stderr, "\neval: step %lld  eval_loss %.4f", static_cast<long long>(m.step), m.eval_loss);
+        if (m.has_rouge)
+            std::fprintf(stderr, "  rouge1 %.4f  rouge2 %.4f  rougeL %.4f  rougeLsum %.4f  gen_len %.1f (%lld examples)", m.eval_rouge1,
+                         m.eval_rouge2, m.eval_rougeL, m.eval_rougeLsum, m.eval_gen_len, static_cast<long long>(m.eval_generated));
+        std::fprintf(stderr, "\n");
+    };
+    cb.on_message = [](const std::string& msg) { std::fprintf(stderr, "\ntrain: %s\n", msg.c_str()); };
+    return cb;
+}
+
 }  // namespace
 
 void add_train_command(CLI::App& app) {
@@ -286,27 +311,8 @@ void add_train_command(CLI::App& app) {
         }
         TrainerControl control;
         const StopOnSignals signals(control.stop);
-        TrainerCallbacks cb;
         const bool tty = !o->quiet && is_main;
-        cb.on_log = [tty](const StepMetrics& m) {
-            if (!tty) return;
-            const int width = 30;
-            int filled = m.max_steps ? static_cast<int>(width * m.step / m.max_steps) : 0;
-            std::fprintf(stderr, "\r[%s%s] step %lld/%lld  epoch %.2f  loss %.4f  lr %.2e  %.0f tok/s  elapsed %s  eta %s ",
-                         std::string(static_cast<size_t>(filled), '#').c_str(), std::string(static_cast<size_t>(width - filled), '.').c_str(),
-                         static_cast<long long>(m.step), static_cast<long long>(m.max_steps), m.epoch, m.loss, m.learning_rate,
-                         m.tokens_per_second, format_seconds(m.elapsed_s).c_str(), format_seconds(m.eta_s).c_str());
-            std::fflush(stderr);
-        };
-        cb.on_evaluate = [tty](const EvalMetrics& m) {
-            if (!tty) return;
-            std::fprintf(stderr, "\neval: step %lld  eval_loss %.4f", static_cast<long long>(m.step), m.eval_loss);
-            if (m.has_rouge)
-                std::fprintf(stderr, "  rouge1 %.4f  rouge2 %.4f  rougeL %.4f  rougeLsum %.4f  gen_len %.1f (%lld examples)", m.eval_rouge1,
-                             m.eval_rouge2, m.eval_rougeL, m.eval_rougeLsum, m.eval_gen_len, static_cast<long long>(m.eval_generated));
-            std::fprintf(stderr, "\n");
-        };
-        cb.on_message = [](const std::string& msg) { std::fprintf(stderr, "\ntrain: %s\n", msg.c_str()); };
+        const TrainerCallbacks cb = progress_callbacks(tty);
         Trainer trainer(o->setup, cb, &control);
         TrainResult r = trainer.run();
         if (tty) std::fprintf(stderr, "\n");

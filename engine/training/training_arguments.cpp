@@ -1,5 +1,7 @@
 #include "engine/training/training_arguments.h"
 
+#include "models/t5/generation_config.h"
+
 #include "base/errors.h"
 
 #include <algorithm>
@@ -104,7 +106,10 @@ void add_evaluation_rows(std::vector<SettingSpec>& t) {
     t.push_back(optional_integer("generation_max_length",
                                  "max_length of those summaries, the start token counted (not set: the model's generation config)", 2,
                                  1 << 20, &TrainingArguments::generation_max_length));
-    t.push_back(optional_integer("generation_num_beams", "Beams for those summaries (not set: the model's generation config)", 1, 1024,
+    // The generation table's range, so a run.json the trainer accepts never fails at its first evaluation.
+    const auto& beams = generation_setting("num_beams", "generation_num_beams");
+    t.push_back(optional_integer("generation_num_beams", "Beams for those summaries (not set: the model's generation config)",
+                                 static_cast<int64_t>(beams.min), static_cast<int64_t>(beams.max),
                                  &TrainingArguments::generation_num_beams));
     t.push_back(integer("eval_generate_limit",
                         "Validation examples generated at each evaluation, always the first ones (0 = all; generating is slow on a CPU)",

@@ -1,6 +1,7 @@
 // The training settings table (engine/training/training_arguments.h) against its three faces: the CLI
 // flags, run.json's JSON and the ranges every reader enforces; plus HF's cross-setting refusals.
 #include "engine/training/training_arguments.h"
+#include "models/t5/generation_config.h"
 #include "base/errors.h"
 
 #include <QtTest>
@@ -23,6 +24,7 @@ private slots:
     void refuses_what_huggingface_refuses_data();
     void refuses_what_huggingface_refuses();
     void metric_names_and_direction_as_huggingface();
+    void generation_num_beams_takes_the_generation_tables_range();
 };
 
 // Every row has one key and one flag; a flag is the key with dashes ("--lora-" for PEFT's short names).
@@ -216,6 +218,23 @@ void TestTrainingArguments::metric_names_and_direction_as_huggingface() {
     const TrainingArguments back = TrainingArguments::from_json(a.to_json(), "round trip");
     QCOMPARE(back.to_json().dump(), a.to_json().dump());
     QVERIFY(!TrainingArguments::from_json(TrainingArguments().to_json(), "defaults").generation_max_length.has_value());
+}
+
+// Seq2SeqTrainer's generation_num_beams reaches generate(): a run.json accepted here must not fail at the first
+// evaluation, so the training table takes num_beams' bounds from the generation table.
+void TestTrainingArguments::generation_num_beams_takes_the_generation_tables_range() {
+    const GenerationSettingSpec& beams = generation_setting("num_beams", "test");
+    const SettingSpec* row = nullptr;
+    for (const SettingSpec& s : training_settings())
+        if (s.key == "generation_num_beams") row = &s;
+    QVERIFY(row);
+    QCOMPARE(row->min, beams.min);
+    QCOMPARE(row->max, beams.max);
+    nlohmann::json j = TrainingArguments().to_json();
+    j["generation_num_beams"] = static_cast<int64_t>(beams.max);
+    QCOMPARE(*TrainingArguments::from_json(j, "run.json").generation_num_beams, static_cast<int64_t>(beams.max));
+    j["generation_num_beams"] = static_cast<int64_t>(beams.max) + 1;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, TrainingArguments::from_json(j, "run.json"));
 }
 
 QTEST_GUILESS_MAIN(TestTrainingArguments)
