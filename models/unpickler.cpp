@@ -10,7 +10,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 
 namespace sumlab::pickle {
 
@@ -566,22 +565,6 @@ Value* Unpickler::rebuild_tensor(const std::vector<Value*>& args) {
     Value* v = make(Kind::tensor);
     v->integer = static_cast<int64_t>(tensors_.size() - 1);
     return v;
-}
-
-// ---------------------------------------------------------------------------------------------
-
-// torch.save archives are zips; older (pre-1.6) files start with a pickle instead.
-void check_zip_magic(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw FileError(path, "cannot open: " + std::string(std::strerror(errno)));
-    char magic[4] = {};
-    in.read(magic, sizeof magic);
-    const std::streamsize got = in.gcount();
-    if (got == 4 && std::memcmp(magic, "PK\x03\x04", 4) == 0) return;
-    if (got >= 1 && static_cast<unsigned char>(magic[0]) == 0x80)
-        throw FileError(path, "is a legacy (pre-1.6) torch.save file, which is not supported; re-save it with "
-                              "torch.save from PyTorch 1.6 or later, or convert it to safetensors");
-    throw FileError(path, "is not a torch.save zip archive");
 }
 
 }  // namespace sumlab::pickle

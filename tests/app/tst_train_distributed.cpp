@@ -32,7 +32,6 @@ class TestTrainDistributed : public QObject {
 
 private slots:
     void initTestCase();
-    void sampler_has_pytorch_semantics();
     void environment_is_read_like_torchrun_and_slurm();
     void two_ranks_match_one_process();
     void killed_rank_fails_the_other_and_resume_continues();
@@ -102,28 +101,6 @@ void TestTrainDistributed::initTestCase() {
     std::ofstream out(m_data.toStdString());
     std::string line;
     for (int i = 0; i < 8 && std::getline(in, line); ++i) out << line << "\n";
-}
-
-void TestTrainDistributed::sampler_has_pytorch_semantics() {
-    // 10 examples over 3 ranks: 4 each, the permutation padded with its first 2 entries.
-    std::vector<std::vector<size_t>> shards;
-    for (int r = 0; r < 3; ++r) shards.push_back(distributed_sampler_indices(10, 42, 0, r, 3));
-    std::vector<size_t> interleaved;
-    for (size_t i = 0; i < 4; ++i)
-        for (int r = 0; r < 3; ++r) {
-            QCOMPARE(shards[static_cast<size_t>(r)].size(), size_t{4});
-            interleaved.push_back(shards[static_cast<size_t>(r)][i]);
-        }
-    QCOMPARE(std::set<size_t>(interleaved.begin(), interleaved.begin() + 10).size(), size_t{10});
-    QCOMPARE(interleaved[10], interleaved[0]);
-    QCOMPARE(interleaved[11], interleaved[1]);
-    // The permutation is randperm from a generator seeded with seed + epoch.
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(uint64_t{43});
-    auto perm = torch::randperm(10, gen, torch::kLong);
-    auto one = distributed_sampler_indices(10, 42, 1, 0, 1);
-    for (int64_t i = 0; i < 10; ++i) QCOMPARE(static_cast<int64_t>(one[static_cast<size_t>(i)]), perm[i].item<int64_t>());
-    QVERIFY(distributed_sampler_indices(10, 42, 0, 0, 1) != one);  // a new order each epoch
-    QCOMPARE(distributed_sampler_indices(10, 41, 2, 0, 1), one);   // seed 41 + epoch 2 == seed 42 + epoch 1
 }
 
 void TestTrainDistributed::environment_is_read_like_torchrun_and_slurm() {

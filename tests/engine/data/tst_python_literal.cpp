@@ -108,7 +108,7 @@ void TestPythonLiteral::pythonLiteralErrors_data() {
     // A high surrogate joins only a following low one; before \u0041 it stays lone, which UTF-8 cannot hold.
     QTest::addRow("high surrogate before a non-surrogate") << QByteArray(R"({'a': '\ud83d\u0041'})")
                                                            << "p.txt:7: Python literal, column 8: lone surrogate escape cannot be stored as UTF-8";
-    // x is byte 13 but character 8: each euro sign is three bytes.
+    // x is byte 12 but character 8: each euro sign is three bytes.
     QTest::addRow("column counts characters") << QByteArray("{'\xE2\x82\xAC\xE2\x82\xAC': x}")
                                               << "p.txt:7: Python literal, column 8: unexpected name 'x' (only True, False and "
                                                  "None are allowed)";

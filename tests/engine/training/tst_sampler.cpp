@@ -105,6 +105,8 @@ void TestSampler::shards_are_distributed_sampler_s() {
     auto perm = torch::randperm(10, gen, torch::kLong);
     const auto one = distributed_sampler_indices(10, 42, 1, 0, 1);
     for (int64_t i = 0; i < 10; ++i) QCOMPARE(static_cast<int64_t>(one[static_cast<size_t>(i)]), perm[i].item<int64_t>());
+    QVERIFY(distributed_sampler_indices(10, 42, 0, 0, 1) != one);  // a new order each epoch
+    QCOMPARE(distributed_sampler_indices(10, 41, 2, 0, 1), one);   // seed 41 + epoch 2 == seed 42 + epoch 1
     // A rank's batches are its shard cut into per-device batches.
     TrainingArguments args;
     args.per_device_train_batch_size = 3;
