@@ -496,20 +496,26 @@ std::optional<sumlab::RunConfig> TrainPage::readRunJson(const QString& runDir, Q
     }
 }
 
-bool TrainPage::resumeRun(const QString& runDir, const RunCurves& history) {
+std::optional<sumlab::RunConfig> TrainPage::loadRunIntoForm(const QString& runDir, const QString& whileTraining) {
     if (m_isTraining) {
-        refuse(tr("A run is training; stop it before resuming another."));
-        return false;
+        refuse(whileTraining);
+        return std::nullopt;
     }
     clearRefusal();
     QString error;
-    const std::optional<sumlab::RunConfig> run = readRunJson(runDir, &error);
+    std::optional<sumlab::RunConfig> run = readRunJson(runDir, &error);
     if (!run) {
         refuse(error);
-        return false;
+        return std::nullopt;
     }
+    m_form->setValues(QJsonDocument::fromJson(QByteArray::fromStdString(run->arguments.to_json().dump())).object());
+    return run;
+}
+
+bool TrainPage::resumeRun(const QString& runDir, const RunCurves& history) {
+    const std::optional<sumlab::RunConfig> run = loadRunIntoForm(runDir, tr("A run is training; stop it before resuming another."));
+    if (!run) return false;
     const QByteArray arguments = QByteArray::fromStdString(run->arguments.to_json().dump());
-    m_form->setValues(QJsonDocument::fromJson(arguments).object());
     TrainingRequest request;
     request.modelDir = QString::fromStdString(run->model);
     request.dataPath = QString::fromStdString(run->data);
@@ -523,18 +529,8 @@ bool TrainPage::resumeRun(const QString& runDir, const RunCurves& history) {
 }
 
 bool TrainPage::rerun(const QString& runDir) {
-    if (m_isTraining) {
-        refuse(tr("A run is training; stop it before starting another."));
-        return false;
-    }
-    clearRefusal();
-    QString error;
-    const std::optional<sumlab::RunConfig> run = readRunJson(runDir, &error);
-    if (!run) {
-        refuse(error);
-        return false;
-    }
-    m_form->setValues(QJsonDocument::fromJson(QByteArray::fromStdString(run->arguments.to_json().dump())).object());
+    const std::optional<sumlab::RunConfig> run = loadRunIntoForm(runDir, tr("A run is training; stop it before starting another."));
+    if (!run) return false;
     const QString model = QDir::cleanPath(QString::fromStdString(run->model));
     const QString adapter = QString::fromStdString(run->init_adapter);
     if (!selectModel(adapter.isEmpty() ? model : QDir::cleanPath(adapter))) {

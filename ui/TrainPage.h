@@ -121,6 +121,8 @@ private:
     void publishJob();
     // run.json of `runDir` as the engine reads it (sumlab::read_run_config), or nullopt with `error` set.
     static std::optional<sumlab::RunConfig> readRunJson(const QString& runDir, QString* error);
+    // The shared opening of resume and rerun: refuse while training, read run.json, fill the form from its arguments.
+    std::optional<sumlab::RunConfig> loadRunIntoForm(const QString& runDir, const QString& whileTraining);
     // The chosen model and the form's values, for the estimate (the data's size left unknown).
     TrainEstimatePanel::Inputs estimateInputs() const;
 
