@@ -42,38 +42,5 @@ RatingPage::~RatingPage() {
 }
 
 void RatingPage::openResults(const QString& path) { m_rateTab->openResults(path); }
-bool RatingPage::isLoading() const { return m_rateTab->isLoading(); }
 QString RatingPage::resultsPath() const { return m_rateTab->resultsPath(); }
-QStringList RatingPage::systems() const { return m_rateTab->systems(); }
-bool RatingPage::setSystems(const QString& systemA, const QString& systemB) { return m_rateTab->setSystems(systemA, systemB); }
-void RatingPage::setSampleSize(int size) { m_rateTab->setSampleSize(size); }
-void RatingPage::setSeed(int seed) { m_rateTab->setSeed(seed); }
-void RatingPage::setRater(const QString& rater) { m_rateTab->setRater(rater); }
-void RatingPage::setRatingsPath(const QString& path) { m_rateTab->setRatingsPath(path); }
-QString RatingPage::ratingsPath() const { return m_rateTab->ratingsPath(); }
-bool RatingPage::startSession() { return m_rateTab->startSession(); }
-bool RatingPage::resumeFromFile(const QString& ratingsPath) { return m_rateTab->resumeFromFile(ratingsPath); }
-QString RatingPage::errorText() const { return m_rateTab->errorText(); }
-
-bool RatingPage::hasSession() const { return m_rateTab->hasSession(); }
-int RatingPage::currentItem() const { return m_rateTab->currentItem(); }
-int RatingPage::sampleCount() const { return m_rateTab->sampleCount(); }
-int RatingPage::ratedCount() const { return m_rateTab->ratedCount(); }
-QString RatingPage::progressText() const { return m_rateTab->progressText(); }
-QString RatingPage::sourceText() const { return m_rateTab->sourceText(); }
-QString RatingPage::summaryText(Side side) const { return m_rateTab->summaryText(side); }
-void RatingPage::setScore(Side side, Criterion criterion, int score) { m_rateTab->setScore(side, criterion, score); }
-bool RatingPage::rate(sumlab::Choice choice) { return m_rateTab->rate(choice); }
-void RatingPage::showItem(int position) { m_rateTab->showItem(position); }
-void RatingPage::nextItem() { m_rateTab->nextItem(); }
-void RatingPage::previousItem() { m_rateTab->previousItem(); }
-
-void RatingPage::addRaterFiles(const QStringList& paths) { m_mergeTab->addRaterFiles(paths); }
-QStringList RatingPage::raterFiles() const { return m_mergeTab->raterFiles(); }
-void RatingPage::clearRaterFiles() { m_mergeTab->clearRaterFiles(); }
-void RatingPage::mergeRaters() { m_mergeTab->mergeRaters(); }
-QString RatingPage::reportText() const { return m_mergeTab->reportText(); }
-bool RatingPage::exportMergedCsv(const QString& path, QString* error) const { return m_mergeTab->exportMergedCsv(path, error); }
-bool RatingPage::exportMergedJsonl(const QString& path, QString* error) const { return m_mergeTab->exportMergedJsonl(path, error); }
-
 void RatingPage::saveSettings() const { m_rateTab->saveSettings(); }

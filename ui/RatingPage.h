@@ -2,8 +2,8 @@
 // two tabs: "Rate" (RatingRateTab: the session setup and the blind A/B rating of each sampled dialogue,
 // every rating appended and fsync'ed to the rater's JSONL file) and "Results" (RatingMergeTab: raters'
 // files merged into win rates, agreement and the correlation with ROUGE, exported as CSV or JSONL).
-// The page owns the HumanEvalWorker thread both tabs read and merge on, and offers their operations in
-// one place (for MainWindow, the Lab guide and the tests). A session started on the Rate tab puts its
+// The page owns the HumanEvalWorker thread both tabs read and merge on and hands out the tabs themselves
+// (rateTab(), mergeTab()) to MainWindow, the Lab guide and the tests. A session started on the Rate tab puts its
 // ratings file on the Results tab's list.
 #pragma once
 
@@ -34,47 +34,14 @@ public:
     ~RatingPage() override;
 
 
-    // --- Setup (the Rate tab; see RatingRateTab) ----------------------------------------------------
+    // The results CSV both tabs work on (MainWindow hands the Evaluate page's to this page).
     void openResults(const QString& path);
-    bool isLoading() const;
     QString resultsPath() const;
-    QStringList systems() const;
-    bool setSystems(const QString& systemA, const QString& systemB);
-    void setSampleSize(int size);
-    void setSeed(int seed);
-    void setRater(const QString& rater);
-    void setRatingsPath(const QString& path);
-    QString ratingsPath() const;
-    bool startSession();
-    bool resumeFromFile(const QString& ratingsPath);
-    QString errorText() const;
-
-    // --- Rating -------------------------------------------------------------------------------------
-    bool hasSession() const;
-    int currentItem() const;
-    int sampleCount() const;
-    int ratedCount() const;
-    QString progressText() const;
-    QString sourceText() const;
-    QString summaryText(Side side) const;
-    void setScore(Side side, Criterion criterion, int score);
-    bool rate(sumlab::Choice choice);
-    void showItem(int position);
-
-    // --- Results (the Results tab; see RatingMergeTab) ----------------------------------------------
-    void addRaterFiles(const QStringList& paths);
-    QStringList raterFiles() const;
-    void clearRaterFiles();
-    void mergeRaters();
-    QString reportText() const;
-    bool exportMergedCsv(const QString& path, QString* error = nullptr) const;
-    bool exportMergedJsonl(const QString& path, QString* error = nullptr) const;
+    // The tabs, for MainWindow, the Lab guide and the tests: setup and rating, and the merge of raters' files.
+    RatingRateTab* rateTab() const { return m_rateTab; }
+    RatingMergeTab* mergeTab() const { return m_mergeTab; }
 
     void saveSettings() const;
-
-public slots:
-    void nextItem();
-    void previousItem();
 
 signals:
     // A results CSV was read (the Lab guide's "evaluate" step counts it).

@@ -5,6 +5,7 @@
 // of another sample).
 #include "engine/metrics/human_eval.h"
 #include "engine/metrics/results_csv.h"
+#include "ui/RatingMergeTab.h"
 #include "ui/RatingPage.h"
 #include "ui_test_support.h"
 
@@ -92,13 +93,13 @@ bool TestRatingPage::openAndWait(RatingPage& page, const QString& path) {
 
 void TestRatingPage::startSession(RatingPage& page, const QString& rater, const QString& ratingsPath) {
     QVERIFY(openAndWait(page, m_results));
-    QCOMPARE(page.systems(), kSystems);
-    QVERIFY(page.setSystems(QStringLiteral("original_model"), QStringLiteral("peft_model")));
-    page.setSampleSize(5);
-    page.setSeed(7);
-    page.setRater(rater);
-    page.setRatingsPath(ratingsPath);
-    QVERIFY2(page.startSession(), qPrintable(page.errorText()));
+    QCOMPARE(page.rateTab()->systems(), kSystems);
+    QVERIFY(page.rateTab()->setSystems(QStringLiteral("original_model"), QStringLiteral("peft_model")));
+    page.rateTab()->setSampleSize(5);
+    page.rateTab()->setSeed(7);
+    page.rateTab()->setRater(rater);
+    page.rateTab()->setRatingsPath(ratingsPath);
+    QVERIFY2(page.rateTab()->startSession(), qPrintable(page.rateTab()->errorText()));
 }
 
 void TestRatingPage::ratesByKeyboardAndResumes() {
@@ -111,15 +112,15 @@ void TestRatingPage::ratesByKeyboardAndResumes() {
         QVERIFY(QTest::qWaitForWindowActive(&page));
         QSignalSpy saved(&page, &RatingPage::ratingSaved);
         startSession(page, QStringLiteral("ann"), ratings);
-        QCOMPARE(page.progressText(), QStringLiteral("0 / 5"));
-        QCOMPARE(page.currentItem(), 0);
+        QCOMPARE(page.rateTab()->progressText(), QStringLiteral("0 / 5"));
+        QCOMPARE(page.rateTab()->currentItem(), 0);
 
         // Item 0: scores by keyboard, then "1" (A better) while the summary has focus.
-        auto [leftSystem, row] = decode(page.summaryText(RatingPage::Left));
-        auto [rightSystem, rightRow] = decode(page.summaryText(RatingPage::Right));
+        auto [leftSystem, row] = decode(page.rateTab()->summaryText(RatingPage::Left));
+        auto [rightSystem, rightRow] = decode(page.rateTab()->summaryText(RatingPage::Right));
         QCOMPARE(rightRow, row);
         QVERIFY(leftSystem != rightSystem);
-        QVERIFY(page.sourceText().contains(QStringLiteral("Hello %1.").arg(row)));
+        QVERIFY(page.rateTab()->sourceText().contains(QStringLiteral("Hello %1.").arg(row)));
         shownLeft << std::make_pair(leftSystem, row);
         auto* faithA = page.findChild<QSpinBox*>(QStringLiteral("faithfulnessASpin"));
         auto* coverageB = page.findChild<QSpinBox*>(QStringLiteral("coverageBSpin"));
@@ -133,40 +134,40 @@ void TestRatingPage::ratesByKeyboardAndResumes() {
         QTest::keyClick(coverageB, Qt::Key_Up);
         QTest::keyClick(coverageB, Qt::Key_Up);
         // Digits typed into a score box set the score and rate nothing.
-        QCOMPARE(page.ratedCount(), 0);
+        QCOMPARE(page.rateTab()->ratedCount(), 0);
         note->setFocus();
         QTest::keyClicks(note, QStringLiteral("2 names invented"));
         QCOMPARE(note->text(), QStringLiteral("2 names invented"));
-        QCOMPARE(page.ratedCount(), 0);
+        QCOMPARE(page.rateTab()->ratedCount(), 0);
         summaryA->setFocus();
         QTRY_VERIFY(summaryA->hasFocus());
         QTest::keyClick(summaryA, Qt::Key_1);
         QCOMPARE(saved.count(), 1);
-        QCOMPARE(page.ratedCount(), 1);
-        QCOMPARE(page.progressText(), QStringLiteral("1 / 5"));
-        QCOMPARE(page.currentItem(), 1);  // moved on
+        QCOMPARE(page.rateTab()->ratedCount(), 1);
+        QCOMPARE(page.rateTab()->progressText(), QStringLiteral("1 / 5"));
+        QCOMPARE(page.rateTab()->currentItem(), 1);  // moved on
         QCOMPARE(note->text(), QString());  // the next item starts clean
         QCOMPARE(faithA->value(), 0);
 
         // Item 1: "2" (B better); item 2: "3" (tie) -- the keys work from the buttons too.
-        shownLeft << decode(page.summaryText(RatingPage::Left));
+        shownLeft << decode(page.rateTab()->summaryText(RatingPage::Left));
         QTest::keyClick(QApplication::focusWidget(), Qt::Key_2);
-        shownLeft << decode(page.summaryText(RatingPage::Left));
+        shownLeft << decode(page.rateTab()->summaryText(RatingPage::Left));
         auto* tieButton = page.findChild<QPushButton*>(QStringLiteral("tieButton"));
         tieButton->setFocus();
         QTest::keyClick(tieButton, Qt::Key_3);
-        QCOMPARE(page.ratedCount(), 3);
-        QCOMPARE(page.currentItem(), 3);
+        QCOMPARE(page.rateTab()->ratedCount(), 3);
+        QCOMPARE(page.rateTab()->currentItem(), 3);
 
         // Arrows and Enter move without rating.
         QTest::keyClick(QApplication::focusWidget(), Qt::Key_Left);
-        QCOMPARE(page.currentItem(), 2);
+        QCOMPARE(page.rateTab()->currentItem(), 2);
         QVERIFY(page.findChild<QWidget*>(QStringLiteral("ratingItemLabel"))->property("text").toString().contains(QStringLiteral("tie")));
         QTest::keyClick(QApplication::focusWidget(), Qt::Key_Right);
-        QCOMPARE(page.currentItem(), 3);
+        QCOMPARE(page.rateTab()->currentItem(), 3);
         QTest::keyClick(QApplication::focusWidget(), Qt::Key_Return);
-        QCOMPARE(page.currentItem(), 4);
-        QCOMPARE(page.ratedCount(), 3);
+        QCOMPARE(page.rateTab()->currentItem(), 4);
+        QCOMPARE(page.rateTab()->ratedCount(), 3);
 
         // The file already holds every rating (nothing waits for the page to close).
         const QList<nlohmann::json> lines = ratingLines(ratings);
@@ -196,19 +197,19 @@ void TestRatingPage::ratesByKeyboardAndResumes() {
     page.show();
     QVERIFY(QTest::qWaitForWindowActive(&page));
     QSignalSpy opened(&page, &RatingPage::resultsOpened);
-    QVERIFY(page.resumeFromFile(ratings));
+    QVERIFY(page.rateTab()->resumeFromFile(ratings));
     QVERIFY(opened.wait(10000));
-    QTRY_VERIFY(page.hasSession());
-    QCOMPARE(page.ratedCount(), 3);
-    QCOMPARE(page.sampleCount(), 5);
-    QCOMPARE(page.currentItem(), 3);
-    QCOMPARE(page.progressText(), QStringLiteral("3 / 5"));
-    page.showItem(0);
-    QCOMPARE(decode(page.summaryText(RatingPage::Left)), shownLeft[0]);  // same item, same order
+    QTRY_VERIFY(page.rateTab()->hasSession());
+    QCOMPARE(page.rateTab()->ratedCount(), 3);
+    QCOMPARE(page.rateTab()->sampleCount(), 5);
+    QCOMPARE(page.rateTab()->currentItem(), 3);
+    QCOMPARE(page.rateTab()->progressText(), QStringLiteral("3 / 5"));
+    page.rateTab()->showItem(0);
+    QCOMPARE(decode(page.rateTab()->summaryText(RatingPage::Left)), shownLeft[0]);  // same item, same order
     QCOMPARE(page.findChild<QSpinBox*>(QStringLiteral("faithfulnessASpin"))->value(), 4);  // its rating is shown
-    QVERIFY(page.rate(sumlab::Choice::tie));
-    QCOMPARE(page.ratedCount(), 3);
-    QCOMPARE(page.currentItem(), 3);
+    QVERIFY(page.rateTab()->rate(sumlab::Choice::tie));
+    QCOMPARE(page.rateTab()->ratedCount(), 3);
+    QCOMPARE(page.rateTab()->currentItem(), 3);
     QCOMPARE(ratingLines(ratings).size(), 4);
     const sumlab::RatingFile file = sumlab::read_rating_file(ratings.toStdString());
     QCOMPARE(file.latest().at(0).winner, std::string("tie"));
@@ -217,9 +218,9 @@ void TestRatingPage::ratesByKeyboardAndResumes() {
     const QString other = m_dir.filePath(QStringLiteral("other.csv"));
     ui_test::writeFile(other, "human_baseline_summaries,original_model_summaries,peft_model_summaries\n\"H.\",\"A.\",\"B.\"\n");
     QVERIFY(openAndWait(page, other));
-    QVERIFY(!page.hasSession());
-    QCOMPARE(page.progressText(), QStringLiteral("0 / 0"));
-    QVERIFY(!page.rate(sumlab::Choice::left));
+    QVERIFY(!page.rateTab()->hasSession());
+    QCOMPARE(page.rateTab()->progressText(), QStringLiteral("0 / 0"));
+    QVERIFY(!page.rateTab()->rate(sumlab::Choice::left));
     QCOMPARE(ratingLines(ratings).size(), 4);
 }
 
@@ -246,17 +247,17 @@ void TestRatingPage::mergeShowsKappaAndExports() {
     const QString bob = write(QStringLiteral("bob"), QStringLiteral("abbta"));
 
     RatingPage page;
-    page.clearRaterFiles();
-    page.addRaterFiles({ann, bob});
-    QCOMPARE(page.raterFiles().size(), 2);
+    page.mergeTab()->clearRaterFiles();
+    page.mergeTab()->addRaterFiles({ann, bob});
+    QCOMPARE(page.mergeTab()->raterFiles().size(), 2);
     QString error;
-    QVERIFY(!page.exportMergedCsv(m_dir.filePath(QStringLiteral("early.csv")), &error));  // nothing merged yet
+    QVERIFY(!page.mergeTab()->exportMergedCsv(m_dir.filePath(QStringLiteral("early.csv")), &error));  // nothing merged yet
     QVERIFY(!error.isEmpty());
     QSignalSpy finished(&page, &RatingPage::mergeFinished);
-    page.mergeRaters();  // no results CSV open: the files' session line names it
+    page.mergeTab()->mergeRaters();  // no results CSV open: the files' session line names it
     QVERIFY(finished.wait(20000));
     QCOMPARE(finished.at(0).at(0).toBool(), true);
-    const QString report = page.reportText();
+    const QString report = page.mergeTab()->reportText();
     QVERIFY2(report.contains(QStringLiteral("Cohen's κ")), qPrintable(report));
     // The preference row of the agreement table carries kappa = 0.375.
     QVERIFY2(report.contains(QStringLiteral("0.375")), qPrintable(report));
@@ -265,14 +266,14 @@ void TestRatingPage::mergeShowsKappaAndExports() {
     auto* exportCsv = page.findChild<QPushButton*>(QStringLiteral("exportRatingsCsvButton"));
     QVERIFY(exportCsv->isEnabled());
     const QString csv = m_dir.filePath(QStringLiteral("merged.csv"));
-    QVERIFY2(page.exportMergedCsv(csv, &error), qPrintable(error));
+    QVERIFY2(page.mergeTab()->exportMergedCsv(csv, &error), qPrintable(error));
     QFile f(csv);
     QVERIFY(f.open(QIODevice::ReadOnly));
     const QList<QByteArray> csvLines = f.readAll().trimmed().split('\n');
     QCOMPARE(csvLines.size(), 11);  // header and 2 x 5 ratings
     QVERIFY(csvLines[0].startsWith("rater,time,item,row,id,left,right,choice,winner"));
     const QString jsonl = m_dir.filePath(QStringLiteral("merged.jsonl"));
-    QVERIFY2(page.exportMergedJsonl(jsonl, &error), qPrintable(error));
+    QVERIFY2(page.mergeTab()->exportMergedJsonl(jsonl, &error), qPrintable(error));
     QFile g(jsonl);
     QVERIFY(g.open(QIODevice::ReadOnly));
     QCOMPARE(g.readAll().trimmed().split('\n').size(), 10);
@@ -285,12 +286,12 @@ void TestRatingPage::resultsWithoutHumanColumnIsAnError() {
     QSignalSpy failed(&page, &RatingPage::loadFailed);
     page.openResults(path);
     QVERIFY(failed.wait(10000));
-    QVERIFY2(page.errorText().contains(QStringLiteral("human_baseline_summaries")), qPrintable(page.errorText()));
-    QVERIFY2(page.errorText().contains(QStringLiteral("no-human.csv")), qPrintable(page.errorText()));
+    QVERIFY2(page.rateTab()->errorText().contains(QStringLiteral("human_baseline_summaries")), qPrintable(page.rateTab()->errorText()));
+    QVERIFY2(page.rateTab()->errorText().contains(QStringLiteral("no-human.csv")), qPrintable(page.rateTab()->errorText()));
     QVERIFY(page.findChild<QWidget*>(QStringLiteral("ratingErrorLabel"))->isVisibleTo(&page));
-    page.setRater(QStringLiteral("ann"));
-    QVERIFY(!page.startSession());
-    QVERIFY(!page.hasSession());
+    page.rateTab()->setRater(QStringLiteral("ann"));
+    QVERIFY(!page.rateTab()->startSession());
+    QVERIFY(!page.rateTab()->hasSession());
 }
 
 void TestRatingPage::resultsWithoutChosenSystemsIsAnError() {
@@ -298,14 +299,14 @@ void TestRatingPage::resultsWithoutChosenSystemsIsAnError() {
     ui_test::writeFile(path, "human_baseline_summaries,original_model_summaries\n\"H.\",\"A.\"\n\"H2.\",\"A2.\"\n");
     RatingPage page;
     QVERIFY(openAndWait(page, path));
-    QCOMPARE(page.systems(), QStringList{QStringLiteral("original_model")});
-    QVERIFY(!page.setSystems(QStringLiteral("original_model"), QStringLiteral("peft_model")));
-    QVERIFY2(page.errorText().contains(QStringLiteral("peft_model_summaries")) && page.errorText().contains(QStringLiteral("one-system.csv")),
-             qPrintable(page.errorText()));
-    page.setRater(QStringLiteral("ann"));
-    page.setRatingsPath(m_dir.filePath(QStringLiteral("one.jsonl")));
-    QVERIFY(!page.startSession());
-    QVERIFY2(page.errorText().contains(QStringLiteral("only one system")), qPrintable(page.errorText()));
+    QCOMPARE(page.rateTab()->systems(), QStringList{QStringLiteral("original_model")});
+    QVERIFY(!page.rateTab()->setSystems(QStringLiteral("original_model"), QStringLiteral("peft_model")));
+    QVERIFY2(page.rateTab()->errorText().contains(QStringLiteral("peft_model_summaries")) && page.rateTab()->errorText().contains(QStringLiteral("one-system.csv")),
+             qPrintable(page.rateTab()->errorText()));
+    page.rateTab()->setRater(QStringLiteral("ann"));
+    page.rateTab()->setRatingsPath(m_dir.filePath(QStringLiteral("one.jsonl")));
+    QVERIFY(!page.rateTab()->startSession());
+    QVERIFY2(page.rateTab()->errorText().contains(QStringLiteral("only one system")), qPrintable(page.rateTab()->errorText()));
     QVERIFY(!QFileInfo::exists(m_dir.filePath(QStringLiteral("one.jsonl"))));
 }
 
@@ -317,14 +318,14 @@ void TestRatingPage::ratingsFileOfAnotherSampleIsRefused() {
     }
     RatingPage page;
     QVERIFY(openAndWait(page, m_results));
-    QVERIFY(page.setSystems(QStringLiteral("original_model"), QStringLiteral("peft_model")));
-    page.setSampleSize(5);
-    page.setSeed(8);  // not the file's seed
-    page.setRater(QStringLiteral("cy"));
-    page.setRatingsPath(ratings);
-    QVERIFY(!page.startSession());
-    QVERIFY2(page.errorText().contains(QStringLiteral("seed")), qPrintable(page.errorText()));
-    QVERIFY(!page.hasSession());
+    QVERIFY(page.rateTab()->setSystems(QStringLiteral("original_model"), QStringLiteral("peft_model")));
+    page.rateTab()->setSampleSize(5);
+    page.rateTab()->setSeed(8);  // not the file's seed
+    page.rateTab()->setRater(QStringLiteral("cy"));
+    page.rateTab()->setRatingsPath(ratings);
+    QVERIFY(!page.rateTab()->startSession());
+    QVERIFY2(page.rateTab()->errorText().contains(QStringLiteral("seed")), qPrintable(page.rateTab()->errorText()));
+    QVERIFY(!page.rateTab()->hasSession());
 }
 
 QTEST_MAIN(TestRatingPage)
