@@ -71,16 +71,21 @@ SettingSpec text(std::string key, std::string help, std::string TrainingArgument
     return s;
 }
 
-// An integer whose null means HF's None ("the model's own value").
-SettingSpec optional_integer(std::string key, std::string help, double min, double max, std::optional<int64_t> TrainingArguments::*field) {
-    SettingSpec s = integer(key, help, min, max, nullptr);
+// A row whose null is HF's None ("not set": the model's own value, or a default resolved later), read and
+// written through an optional field.
+template <typename T>
+SettingSpec nullable(SettingSpec s, std::optional<T> TrainingArguments::*field) {
     s.is_nullable = true;
     s.get = [field](const TrainingArguments& a) { return a.*field ? json(*(a.*field)) : json(nullptr); };
     s.set = [field](TrainingArguments& a, const json& v) {
         if (v.is_null()) (a.*field).reset();
-        else a.*field = v.get<int64_t>();
+        else a.*field = v.get<T>();
     };
     return s;
+}
+
+SettingSpec optional_integer(std::string key, std::string help, double min, double max, std::optional<int64_t> TrainingArguments::*field) {
+    return nullable(integer(key, help, min, max, nullptr), field);
 }
 
 // The metrics an evaluation writes, with and without HF's "eval_" prefix (metric_for_best_model's choices).
@@ -124,28 +129,14 @@ void add_evaluation_rows(std::vector<SettingSpec>& t) {
         s.key = "metric_for_best_model";
         s.flag = "--metric-for-best-model";
         s.kind = Kind::choice;
-        s.is_nullable = true;
         s.help = "The evaluation metric that picks the best checkpoint, with or without eval_ (not set: loss when "
                  "load_best_model_at_end); ROUGE needs predict_with_generate";
         s.origin = "Hugging Face: metric_for_best_model";
         s.choices = metric_names();
-        s.get = [](const TrainingArguments& a) { return a.metric_for_best_model ? json(*a.metric_for_best_model) : json(nullptr); };
-        s.set = [](TrainingArguments& a, const json& v) {
-            if (v.is_null()) a.metric_for_best_model.reset();
-            else a.metric_for_best_model = v.get<std::string>();
-        };
-        t.push_back(s);
+        t.push_back(nullable(s, &TrainingArguments::metric_for_best_model));
     }
-    {
-        SettingSpec s = boolean("greater_is_better", "Whether a higher metric_for_best_model is better (not set: false for loss, true otherwise)", nullptr);
-        s.is_nullable = true;
-        s.get = [](const TrainingArguments& a) { return a.greater_is_better ? json(*a.greater_is_better) : json(nullptr); };
-        s.set = [](TrainingArguments& a, const json& v) {
-            if (v.is_null()) a.greater_is_better.reset();
-            else a.greater_is_better = v.get<bool>();
-        };
-        t.push_back(s);
-    }
+    t.push_back(nullable(boolean("greater_is_better", "Whether a higher metric_for_best_model is better (not set: false for loss, true otherwise)", nullptr),
+                         &TrainingArguments::greater_is_better));
     t.push_back(integer("early_stopping_patience",
                         "Stop when metric_for_best_model has not improved for this many evaluations in a row (0 = never; needs "
                         "load_best_model_at_end)",
@@ -299,13 +290,7 @@ void add_data_and_runtime_rows(std::vector<SettingSpec>& t) {
     {
         SettingSpec s = real("dropout_rate", "Dropout inside the model during training (overrides config.json; 0 disables it)", 0.0, 0.99, nullptr);
         s.origin = "T5 config.json: dropout_rate";
-        s.is_nullable = true;
-        s.get = [](const TrainingArguments& a) { return a.dropout_rate ? json(*a.dropout_rate) : json(nullptr); };
-        s.set = [](TrainingArguments& a, const json& v) {
-            if (v.is_null()) a.dropout_rate.reset();
-            else a.dropout_rate = v.get<double>();
-        };
-        t.push_back(s);
+        t.push_back(nullable(s, &TrainingArguments::dropout_rate));
     }
     t.push_back(text("prompt", "Prompt template with {dialogue}, or a preset (dialogsum = the lab's prompt)", &TrainingArguments::prompt));
     t.push_back(text("device", "cpu, cuda or cuda:N", &TrainingArguments::device));
