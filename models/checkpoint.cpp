@@ -166,12 +166,33 @@ NamedTensors state_dict(const T5ForConditionalGenerationImpl& model) {
     return out;
 }
 
-void save_model(const T5ForConditionalGenerationImpl& model, const GenerationConfig& generation, const std::string& dir) {
-    if (!is_directory(dir) && ::mkdir(dir.c_str(), 0755) != 0) throw FileError(dir, "cannot create folder");
+const char* torch_dtype_name(torch::ScalarType dtype) {
+    switch (dtype) {
+        case torch::kFloat32: return "float32";
+        case torch::kFloat16: return "float16";
+        case torch::kBFloat16: return "bfloat16";
+        default: throw Error(std::string("cannot save model weights as ") + c10::toString(dtype) + " (float32, float16 or bfloat16)");
+    }
+}
+
+void save_model(const T5ForConditionalGenerationImpl& model, const GenerationConfig& generation, const std::string& dir,
+                torch::ScalarType dtype) {
+    const char* dtype_name = torch_dtype_name(dtype);
     NamedTensors tensors;
-    for (auto& [name, t] : state_dict(model)) tensors.emplace_back(name, t.to(torch::kCPU).contiguous());
+    for (auto& [name, t] : state_dict(model)) {
+        torch::Tensor stored = t.to(torch::kCPU).to(dtype).contiguous();
+        // float16 tops out at 65504: a weight beyond it would be saved as inf and every output would break.
+        if (dtype != t.scalar_type() && !torch::isfinite(stored).all().item<bool>())
+            throw FileError(join_path(dir, "model.safetensors"),
+                            name + " has values beyond what " + dtype_name + " holds (largest |x| " +
+                                std::to_string(t.abs().max().item<double>()) + "); save it as float32 or bfloat16");
+        tensors.emplace_back(name, stored);
+    }
+    if (!is_directory(dir) && ::mkdir(dir.c_str(), 0755) != 0) throw FileError(dir, "cannot create folder");
     save_safetensors(join_path(dir, "model.safetensors"), tensors, {{"format", "pt"}});
-    write_atomically(join_path(dir, "config.json"), model.config().to_json().dump(2) + "\n");
+    T5Config config = model.config();
+    config.torch_dtype = dtype_name;  // what the file holds, as save_pretrained records it
+    write_atomically(join_path(dir, "config.json"), config.to_json().dump(2) + "\n");
     write_atomically(join_path(dir, "generation_config.json"), generation_config_file(generation).dump(2) + "\n");
 }
 

@@ -38,8 +38,15 @@ void load_state(T5ForConditionalGenerationImpl& model, const NamedTensors& state
 // The model's tensors under HF names, de-aliased as save_pretrained(safe_serialization=True) writes them.
 NamedTensors state_dict(const T5ForConditionalGenerationImpl& model);
 
-// Writes config.json, generation_config.json and model.safetensors (each atomically).
-void save_model(const T5ForConditionalGenerationImpl& model, const GenerationConfig& generation, const std::string& dir);
+// Writes config.json, generation_config.json and model.safetensors (each atomically), the weights stored
+// as `dtype` (float32, float16 or bfloat16: model.to(dtype).save_pretrained()) and config.json's
+// torch_dtype saying so. Loading reads them back into fp32, as from_pretrained does without torch_dtype.
+// Throws FileError when a weight does not fit the dtype (float16's range), before anything is written.
+void save_model(const T5ForConditionalGenerationImpl& model, const GenerationConfig& generation, const std::string& dir,
+                torch::ScalarType dtype = torch::kFloat32);
+
+// HF's torch_dtype name of a dtype save_model writes ("float32", "float16", "bfloat16"); Error otherwise.
+const char* torch_dtype_name(torch::ScalarType dtype);
 
 // Copies spiece.model, tokenizer_config.json and special_tokens_map.json (those present) so `dst`
 // is a complete model folder.

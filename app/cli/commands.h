@@ -16,6 +16,7 @@ void add_evaluate_command(CLI::App& app);  // cmd_evaluate.cpp
 void add_bench_command(CLI::App& app);     // cmd_bench.cpp
 void add_train_command(CLI::App& app);     // cmd_train.cpp
 void add_merge_command(CLI::App& app);     // cmd_merge.cpp
+void add_convert_command(CLI::App& app);   // cmd_convert.cpp
 void add_download_command(CLI::App& app);  // cmd_download.cpp
 void add_cache_command(CLI::App& app);     // cmd_cache.cpp
 void add_init_command(CLI::App& app);      // cmd_init.cpp

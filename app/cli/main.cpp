@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
     sumlab::cli::add_bench_command(app);
     sumlab::cli::add_train_command(app);
     sumlab::cli::add_merge_command(app);
+    sumlab::cli::add_convert_command(app);
     sumlab::cli::add_download_command(app);
     sumlab::cli::add_cache_command(app);
     sumlab::cli::add_init_command(app);

@@ -27,6 +27,7 @@ private slots:
     void train_help_names_only_hugging_face_keys();
     void train_reads_a_lone_file_as_the_train_split();
     void generate_with_prompt_preset();
+    void convert_to_float16();
     void train_with_rouge_best_checkpoint_and_early_stopping();
 
 private:
@@ -188,7 +189,7 @@ void TestCli::bad_input() {
 }
 
 void TestCli::help_on_every_subcommand() {
-    for (const char* sub : {"info", "tokenize", "generate", "loss", "rouge", "data"}) {
+    for (const char* sub : {"info", "tokenize", "generate", "loss", "rouge", "data", "convert"}) {
         auto r = run(cli(), {sub, "--help"});
         QVERIFY2(r.code == 0, sub);
         QVERIFY2(r.out.contains("--"), sub);
@@ -310,6 +311,32 @@ void TestCli::generate_with_prompt_preset() {
     QByteArray la = fa.readAll(), lb = fb.readAll();
     QVERIFY(la.contains("\"token_ids\""));
     QCOMPARE(la, lb);
+}
+
+// convert --torch-dtype float16 writes a half-size, complete model folder that SumLab loads and generates
+// with; a second convert into it is refused and leaves it as it was.
+void TestCli::convert_to_float16() {
+    const QString model = QString::fromStdString(shared_path("golden/t5/tiny-flan"));
+    SUMLAB_REQUIRE_SHARED(model.toStdString() + "/config.json");
+    QTemporaryDir tmp;
+    const QString out = tmp.filePath("half");
+    auto r = run(cli(), {"convert", "--model", model, "--output", out, "--torch-dtype", "float16"});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QJsonObject line = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(line.value("torch_dtype").toString(), QStringLiteral("float16"));
+    const qint64 full = QFileInfo(model + "/model.safetensors").size(), half = QFileInfo(out + "/model.safetensors").size();
+    QCOMPARE(qint64(line.value("bytes").toDouble()), half);
+    // Two bytes a weight instead of four; the JSON header is the same size give or take the dtype names.
+    QVERIFY2(half < full / 2 + 4096, qPrintable(QStringLiteral("%1 vs %2 bytes").arg(half).arg(full)));
+    for (const char* f : {"config.json", "generation_config.json", "spiece.model"}) QVERIFY2(QFile::exists(out + "/" + f), f);
+    write(tmp.filePath("in.jsonl"), "{\"id\": \"x\", \"text\": \"Hello there, how are you?\"}\n");
+    auto g = run(cli(), {"generate", "--model", out, "--input", tmp.filePath("in.jsonl"), "--output", tmp.filePath("g.jsonl"), "--quiet"});
+    SUMLAB_SKIP_IF_SENTENCEPIECE_REFUSED(g.err);
+    QVERIFY2(g.code == 0, qPrintable(g.err));
+    auto again = run(cli(), {"convert", "--model", model, "--output", out, "--torch-dtype", "float32"});
+    QCOMPARE(again.code, 1);
+    QVERIFY2(again.err.contains(out), qPrintable(again.err));
+    QCOMPARE(QFileInfo(out + "/model.safetensors").size(), half);
 }
 
 QTEST_GUILESS_MAIN(TestCli)

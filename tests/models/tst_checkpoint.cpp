@@ -18,6 +18,9 @@ private slots:
     void bad_model_folder_data();
     void bad_model_folder();
     void save_and_reload_round_trip();
+    void save_in_half_precision_data();
+    void save_in_half_precision();
+    void float16_overflow_refused_before_writing();
 };
 
 namespace {
@@ -111,6 +114,61 @@ void TestCheckpoint::save_and_reload_round_trip() {
     SafetensorsFile f((tmp.path() + "/model.safetensors").toStdString());
     QVERIFY(!f.contains("lm_head.weight"));
     QVERIFY(f.contains("shared.weight"));
+}
+
+void TestCheckpoint::save_in_half_precision_data() {
+    QTest::addColumn<int>("dtype");
+    QTest::addColumn<QString>("stored");
+    QTest::newRow("float16") << int(torch::kFloat16) << "F16";
+    QTest::newRow("bfloat16") << int(torch::kBFloat16) << "BF16";
+}
+
+// model.half().save_pretrained(): every tensor stored in the dtype, config.json saying so, and loading gives
+// back exactly the rounded weights in fp32 (what from_pretrained without torch_dtype does).
+void TestCheckpoint::save_in_half_precision() {
+    QFETCH(int, dtype);
+    QFETCH(QString, stored);
+    const auto type = static_cast<torch::ScalarType>(dtype);
+    std::string src = shared_path("golden/t5/tiny-t5v1");
+    SUMLAB_REQUIRE_SHARED(src + "/model.safetensors");
+    LoadedModel m = load_model(src);
+    QTemporaryDir tmp;
+    save_model(*m.model, m.generation, tmp.path().toStdString(), type);
+    SafetensorsFile f((tmp.path() + "/model.safetensors").toStdString());
+    QVERIFY(!f.entries().empty());
+    for (const auto& e : f.entries()) QCOMPARE(QString::fromStdString(e.dtype), stored);
+    auto config = nlohmann::json::parse(read_file((tmp.path() + "/config.json").toStdString()));
+    QCOMPARE(QString::fromStdString(config.at("torch_dtype").get<std::string>()), QString::fromUtf8(torch_dtype_name(type)));
+    LoadedModel again = load_model(tmp.path().toStdString());
+    auto a = m.model->named_parameters();
+    bool any_rounded = false;
+    for (const auto& p : again.model->named_parameters()) {
+        QCOMPARE(p.value().scalar_type(), torch::kFloat32);
+        QVERIFY2(p.value().equal(a[p.key()].to(type).to(torch::kFloat32)), p.key().c_str());
+        any_rounded = any_rounded || !p.value().equal(a[p.key()]);
+    }
+    QVERIFY2(any_rounded, "the weights came back unrounded: nothing was stored in half precision");
+}
+
+// A weight beyond float16's 65504 would be stored as inf: refused, naming the tensor, and the folder left alone.
+void TestCheckpoint::float16_overflow_refused_before_writing() {
+    std::string src = shared_path("golden/t5/tiny-t5v1");
+    SUMLAB_REQUIRE_SHARED(src + "/model.safetensors");
+    LoadedModel m = load_model(src);
+    {
+        torch::NoGradGuard no_grad;
+        m.model->named_parameters()["shared.weight"].index_put_({0, 0}, 1e5);
+    }
+    QTemporaryDir tmp;
+    const QString out = tmp.path() + "/out";
+    try {
+        save_model(*m.model, m.generation, out.toStdString(), torch::kFloat16);
+        QFAIL("a weight of 1e5 was saved as float16");
+    } catch (const FileError& e) {
+        QVERIFY2(QString::fromUtf8(e.what()).contains("shared.weight"), e.what());
+    }
+    QVERIFY2(!QFileInfo::exists(out), "the refused save left a folder behind");
+    save_model(*m.model, m.generation, out.toStdString(), torch::kBFloat16);  // bfloat16 has fp32's range
 }
 
 QTEST_GUILESS_MAIN(TestCheckpoint)
