@@ -2,6 +2,8 @@
 
 #include "ui/ModelInspector.h"
 
+#include "base/install_paths.h"
+
 #include <QDir>
 #include <QFileInfo>
 #include <QLocale>
@@ -14,6 +16,13 @@ ModelRegistry::ModelRegistry(QObject* parent) : QAbstractTableModel(parent) {
     connect(&m_thread, &QThread::finished, m_inspector, &QObject::deleteLater);
     connect(m_inspector, &ModelInspector::inspected, this, &ModelRegistry::onInspected);
     m_thread.start();
+    for (const std::string& dir : sumlab::builtin_model_dirs())
+        m_builtInFolders << QDir::cleanPath(QFileInfo(QString::fromStdString(dir)).absoluteFilePath());
+}
+
+void ModelRegistry::setBuiltInFolders(const QStringList& folders) {
+    m_builtInFolders.clear();
+    for (const QString& f : folders) m_builtInFolders << QDir::cleanPath(QFileInfo(f).absoluteFilePath());
 }
 
 ModelRegistry::~ModelRegistry() {
@@ -51,7 +60,7 @@ bool ModelRegistry::addFolder(const QString& path, const QString& basePath) {
 }
 
 void ModelRegistry::removeFolder(int row) {
-    if (row < 0 || row >= m_entries.size()) return;
+    if (row < 0 || row >= m_entries.size() || m_entries[row].builtIn) return;
     beginRemoveRows({}, row, row);
     m_entries.remove(row);
     endRemoveRows();
@@ -110,11 +119,19 @@ void ModelRegistry::restore() {
     QSettings settings;
     const int n = settings.beginReadArray(QStringLiteral("models/entries"));
     QVector<Entry> entries;
+    for (const QString& path : m_builtInFolders) {
+        Entry e;
+        e.info.path = path;
+        e.info.name = ModelInspector::displayName(path);
+        e.isNew = false;
+        e.builtIn = true;
+        entries.push_back(e);
+    }
     for (int i = 0; i < n; ++i) {
         settings.setArrayIndex(i);
         Entry e;
         e.info.path = settings.value(QStringLiteral("path")).toString();
-        if (e.info.path.isEmpty()) continue;
+        if (e.info.path.isEmpty() || m_builtInFolders.contains(QDir::cleanPath(e.info.path))) continue;
         e.info.name = ModelInspector::displayName(e.info.path);
         e.basePath = settings.value(QStringLiteral("base")).toString();
         e.isNew = false;
@@ -134,7 +151,7 @@ void ModelRegistry::save() const {
     settings.beginWriteArray(QStringLiteral("models/entries"));
     int i = 0;
     for (const Entry& e : m_entries) {
-        if (e.isNew) continue;  // only folders that passed a check once are remembered
+        if (e.isNew || e.builtIn) continue;  // only the user's folders that passed a check once are remembered
         settings.setArrayIndex(i++);
         settings.setValue(QStringLiteral("path"), e.info.path);
         settings.setValue(QStringLiteral("base"), e.basePath);
@@ -195,7 +212,7 @@ QVariant ModelRegistry::data(const QModelIndex& index, int role) const {
                         case State::Unavailable: return tr("Unavailable: %1").arg(i.error);
                         case State::Ready:
                             if (i.kind == ModelKind::Adapter && i.basePath.isEmpty()) return tr("Ready (choose its base model)");
-                            return tr("Ready");
+                            return e.builtIn ? tr("Ready (built in, works offline)") : tr("Ready");
                     }
                     return {};
                 case PathColumn: return i.path;

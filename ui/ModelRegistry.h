@@ -2,11 +2,14 @@
 // Models, Data and Train pages, persisted in QSettings ("models/entries"). Every folder is checked by a
 // ModelInspector on the registry's own thread; a new folder that fails the check is not kept (the
 // reason comes with registrationFailed), a remembered one that fails later stays, marked unavailable.
+// The models shipped with SumLab (base/install_paths.h) come first, built in: listed without being
+// registered, never removed, never written to QSettings, so they work offline on a fresh install.
 #pragma once
 
 #include "ui/ModelInfo.h"
 
 #include <QAbstractTableModel>
+#include <QStringList>
 #include <QThread>
 #include <QVector>
 
@@ -31,8 +34,11 @@ public:
     void recheck(int row);
     void setAdapterBase(int row, const QString& basePath);
 
-    // Re-reads the list from QSettings and checks every folder again.
+    // Re-reads the list (the built-in folders, then QSettings') and checks every folder again.
     void restore();
+    // The built-in model folders restore() lists (by default those SumLab ships; tests set their own).
+    void setBuiltInFolders(const QStringList& folders);
+    bool isBuiltIn(int row) const { return m_entries.at(row).builtIn; }
 
     int rowOfPath(const QString& path) const;
     State state(int row) const { return m_entries.at(row).state; }
@@ -64,12 +70,14 @@ private:
         QString basePath;  // chosen by the user for an adapter
         State state = State::Checking;
         bool isNew = true;  // registered in this session and not yet checked once
+        bool builtIn = false;
         int requestId = 0;
     };
     void startCheck(int row);
     void save() const;
 
     QVector<Entry> m_entries;
+    QStringList m_builtInFolders;
     QThread m_thread;
     ModelInspector* m_inspector = nullptr;
     int m_nextRequest = 1;

@@ -227,7 +227,7 @@ void ModelsPage::chooseAdapterBase(int comboIndex) {
 void ModelsPage::showDetails() {
     const int r = selectedRow();
     const bool has = r >= 0 && r < m_registry->rowCount();
-    m_removeButton->setEnabled(has);
+    m_removeButton->setEnabled(has && !m_registry->isBuiltIn(r));  // shipped with SumLab: always listed
     m_recheckButton->setEnabled(has);
     const bool isAdapter = has && m_registry->info(r).kind == ModelKind::Adapter;
     m_baseLabel->setVisible(isAdapter);
@@ -247,6 +247,7 @@ void ModelsPage::showDetails() {
     QString html = QStringLiteral("<h3>%1</h3><table cellspacing=\"2\" cellpadding=\"2\">").arg(i.name.toHtmlEscaped());
     html += row(tr("Kind"), ModelRegistry::kindName(i.kind).toHtmlEscaped());
     html += row(tr("Folder"), i.path.toHtmlEscaped());
+    if (m_registry->isBuiltIn(r)) html += row(tr("Built in"), tr("shipped with SumLab; works offline (its README.md is the model card)"));
     if (state == ModelRegistry::State::Checking) {
         m_details->setHtml(html + QStringLiteral("</table><p>%1</p>").arg(tr("Checking the folder …")));
         return;

@@ -3,6 +3,7 @@
 #include "engine/text/sentencepiece_plugin/sentencepiece_api.h"
 #include "base/errors.h"
 #include "base/file_util.h"
+#include "base/install_paths.h"
 
 #include <nlohmann/json.hpp>
 
@@ -39,14 +40,6 @@ const char* kSanitizerRefusal =
 #else
 constexpr int kPluginFlags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
 #endif
-
-std::string executable_dir() {
-    char buf[PATH_MAX];
-    ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0) return ".";
-    std::string path(buf, static_cast<size_t>(n));
-    return path.substr(0, path.find_last_of('/'));
-}
 
 struct Plugin {
     void* handle = nullptr;

@@ -1,6 +1,7 @@
 // Tests for ui/ModelsPage and ui/ModelRegistry: registering a model folder (checked on the inspector thread),
 // its parameter count and format, refusing folders that are not models with the reason, adapters with
 // their base, and the list remembered in QSettings.
+#include "base/install_paths.h"
 #include "models/checkpoint.h"
 
 #include "ui/ModelRegistry.h"
@@ -31,6 +32,7 @@ private slots:
     void registersAdapterWithBase();
     void remembersFolders();
     void removesAndRechecks();
+    void listsBuiltInModels();
 
 private:
     QTemporaryDir m_dir;
@@ -167,6 +169,45 @@ void TestModelsPage::remembersFolders() {
     QCOMPARE(again.info(0).path, QDir::cleanPath(ui_test::tinyFlan()));
     QTRY_COMPARE_WITH_TIMEOUT(again.state(0), ModelRegistry::State::Ready, 60000);
     QCOMPARE(again.readyEntries(ModelKind::Model).size(), 1);
+}
+
+// The models SumLab ships are listed first without being registered, cannot be removed, and are never
+// written to QSettings (a later install's folder is found again, not a stale path).
+void TestModelsPage::listsBuiltInModels() {
+    const QString root = m_dir.filePath(QStringLiteral("share/models"));
+    const QString shipped = root + QStringLiteral("/demo");
+    QDir().mkpath(shipped);
+    for (const QString& f : QDir(ui_test::tinyFlan()).entryList(QDir::Files)) QVERIFY(QFile::copy(ui_test::tinyFlan() + '/' + f, shipped + '/' + f));
+    QDir().mkpath(root + QStringLiteral("/not-a-model"));  // no config.json: not listed
+    QStringList found;
+    for (const std::string& d : sumlab::builtin_model_dirs(root.toStdString())) found << QString::fromStdString(d);
+    QCOMPARE(found, QStringList{shipped});
+    {
+        ModelRegistry registry;
+        QAbstractItemModelTester tester(&registry, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        registry.setBuiltInFolders(found);
+        ModelsPage page(&registry);
+        registry.restore();
+        QCOMPARE(registry.rowCount(), 1);
+        QVERIFY(registry.isBuiltIn(0));
+        QTRY_COMPARE_WITH_TIMEOUT(registry.state(0), ModelRegistry::State::Ready, 60000);
+        QVERIFY2(registry.index(0, ModelRegistry::StatusColumn).data().toString().contains(QStringLiteral("built in")),
+                 qPrintable(registry.index(0, ModelRegistry::StatusColumn).data().toString()));
+        page.findChild<QTableView*>()->selectRow(0);
+        QVERIFY(!page.findChild<QPushButton*>(QStringLiteral("removeModelButton"))->isEnabled());
+        registry.removeFolder(0);
+        QCOMPARE(registry.rowCount(), 1);
+        QSignalSpy registered(&registry, &ModelRegistry::registered);
+        QVERIFY(registry.addFolder(ui_test::tinyFlan()));  // a user folder, saved beside
+        QVERIFY(registered.wait(60000));
+        QCOMPARE(registry.readyEntries(ModelKind::Model).size(), 2);
+    }
+    ModelRegistry again;  // this install ships nothing: only the user's folder comes back
+    again.setBuiltInFolders({});
+    again.restore();
+    QCOMPARE(again.rowCount(), 1);
+    QCOMPARE(again.info(0).path, QDir::cleanPath(ui_test::tinyFlan()));
+    QVERIFY(!again.isBuiltIn(0));
 }
 
 void TestModelsPage::removesAndRechecks() {

@@ -26,6 +26,9 @@ inline void isolateSettings() {
     QCoreApplication::setApplicationName(QStringLiteral("SumLabTest-") +
                                          QFileInfo(QCoreApplication::applicationFilePath()).completeBaseName());
     QSettings().clear();
+    // No built-in models (base/install_paths.h) unless a test lists its own: the pages' lists hold only what
+    // the test registers.
+    qputenv("SUMLAB_DATA_DIR", QByteArrayLiteral("/nonexistent/sumlab-test-data"));
 }
 
 inline void writeFile(const QString& path, const QByteArray& contents) {
