@@ -1,3 +1,6 @@
+// LibTorch headers (through run_folder.h) come before any Qt header: Qt's `slots` macro breaks them.
+#include "engine/training/run_folder.h"
+
 #include "ui/LabGuide.h"
 
 #include "ui/Accessible.h"
@@ -6,11 +9,9 @@
 
 #include <QCheckBox>
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
 #include <QFrame>
 #include <QHBoxLayout>
-#include <QJsonDocument>
 #include <QJsonObject>
 #include <QLabel>
 #include <QPushButton>
@@ -21,6 +22,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace {
 
@@ -34,12 +36,14 @@ QString shortPath(const QString& path) {
     return parts.mid(std::max<qsizetype>(0, parts.size() - 2)).join(QLatin1Char('/'));
 }
 
-// "full" or "lora" from a run folder's run.json ("arguments": {"method": ...}); empty when unreadable.
-QString runMethod(const QString& runDir) {
-    QFile file(QDir(runDir).filePath(QStringLiteral("run.json")));
-    if (!file.open(QIODevice::ReadOnly)) return {};
-    const QJsonObject arguments = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("arguments")).toObject();
-    return arguments.value(QStringLiteral("method")).toString();
+// The training method of a run folder, from run.json as the engine reads it (read_run_config);
+// nullopt when run.json is missing or the engine refuses it.
+std::optional<sumlab::TrainingMethod> runMethod(const QString& runDir) {
+    try {
+        return sumlab::read_run_config(runDir.toStdString()).arguments.method;
+    } catch (const std::exception&) {
+        return std::nullopt;  // nothing to tick: the Runs page shows why the folder is unreadable
+    }
 }
 
 }  // namespace
@@ -252,10 +256,11 @@ void LabGuide::onModelRegistered(const ModelInfo& info) {
 
 void LabGuide::onRunEnded(const QString& runDir, sumlab::RunStatus state) {
     if (state != sumlab::RunStatus::finished) return;
-    const QString method = runMethod(runDir);
+    const std::optional<sumlab::TrainingMethod> method = runMethod(runDir);
+    if (!method) return;
     const QString name = QFileInfo(runDir).fileName();
-    if (method == QLatin1String("lora")) setDone(TrainLora, true, tr("Run %1 finished (LoRA)").arg(name));
-    else if (method == QLatin1String("full")) setDone(FullFineTune, true, tr("Run %1 finished (full fine-tuning)").arg(name));
+    if (*method == sumlab::TrainingMethod::lora) setDone(TrainLora, true, tr("Run %1 finished (LoRA)").arg(name));
+    else setDone(FullFineTune, true, tr("Run %1 finished (full fine-tuning)").arg(name));
 }
 
 void LabGuide::onCompared() { setDone(Compare, true, tr("Summaries compared")); }

@@ -1,5 +1,6 @@
 // RunRecord: one run folder as the Runs page shows it (read_run's RunInfo plus run.json's configuration),
-// as Qt values filled in by RunScanner on its thread.
+// filled in by RunScanner on its thread: Qt values, plus the engine's torch-free metric types as they are
+// (sumlab::StepMetrics / EvalMetrics in the curves, sumlab::EvalPredictions for the kept summaries).
 #pragma once
 
 #include "ui/TrainingMetrics.h"
@@ -11,16 +12,6 @@
 #include <QVector>
 
 #include <limits>
-
-// One evaluation's kept generated summaries (eval_predictions.jsonl).
-struct EvalSample {
-    QString id, prediction, reference;
-};
-struct EvalSamples {
-    qint64 step = 0;
-    double epoch = 0;
-    QVector<EvalSample> samples;
-};
 
 struct RunRecord {
     QString dir;
@@ -46,7 +37,7 @@ struct RunRecord {
     QString bestCheckpoint;      // run.json's best_model_checkpoint (metric_for_best_model), empty when none
     double bestMetric = std::numeric_limits<double>::quiet_NaN();
     QString bestMetricName;      // "eval_loss", "eval_rougeL", ...
-    QVector<EvalSamples> predictions;
+    QVector<sumlab::EvalPredictions> predictions;  // eval_predictions.jsonl, as the engine reads it
     QString lastCheckpoint;
     QString error;          // status.json's message (why it failed)
     QDateTime startedAt;

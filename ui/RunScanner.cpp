@@ -88,12 +88,7 @@ RunRecord RunScanner::readRun(const QString& dir) {
             if (e.has_rouge) r.lastRougeL = e.eval_rougeL;
         r.bestCheckpoint = QString::fromStdString(info.best_model_checkpoint);
         if (info.best_metric) r.bestMetric = *info.best_metric;
-        for (const sumlab::EvalPredictions& p : info.predictions) {
-            EvalSamples samples{p.step, p.epoch, {}};
-            for (const sumlab::EvalPrediction& e : p.examples)
-                samples.samples << EvalSample{QString::fromStdString(e.id), QString::fromStdString(e.prediction), QString::fromStdString(e.reference)};
-            r.predictions << samples;
-        }
+        for (const sumlab::EvalPredictions& p : info.predictions) r.predictions << p;
     } catch (const std::exception& e) {
         r.isReadable = false;
         r.state = sumlab::RunStatus::failed;

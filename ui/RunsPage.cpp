@@ -356,12 +356,14 @@ void RunsPage::showEvaluations(const QVector<RunRecord>& runs) {
             item->setText(6, locale.toString(e.eval_rougeLsum, 'f', 4));
         }
         if (e.step == best) item->setText(7, QStringLiteral("★"));
-        for (const EvalSamples& s : r.predictions) {
-            if (s.step != e.step) continue;
-            for (const EvalSample& sample : s.samples) {
+        for (const sumlab::EvalPredictions& p : r.predictions) {
+            if (p.step != e.step) continue;
+            for (const sumlab::EvalPrediction& example : p.examples) {
                 auto* child = new QTreeWidgetItem(item);
                 child->setFirstColumnSpanned(true);
-                child->setText(0, tr("%1: %2\n    reference: %3").arg(sample.id, sample.prediction, sample.reference));
+                child->setText(0, tr("%1: %2\n    reference: %3")
+                                      .arg(QString::fromStdString(example.id), QString::fromStdString(example.prediction),
+                                           QString::fromStdString(example.reference)));
                 child->setToolTip(0, child->text(0));
             }
         }

@@ -134,6 +134,12 @@ void TestLabGuide::ticksFollowConditions() {
     guide.resetProgress();
     guide.onRunEnded(m_dir.filePath(QStringLiteral("nowhere")), sumlab::RunStatus::finished);
     QCOMPARE(guide.doneCount(), 0);
+    // Nor does a run.json the engine's read_run_config refuses, though it names a method.
+    const QString badRun = writeRun(m_dir.path(), QStringLiteral("bad-run"), QStringLiteral("lora"));
+    ui_test::writeFile(QDir(badRun).filePath(QStringLiteral("run.json")),
+                       QByteArrayLiteral(R"({"model": "m", "arguments": {"method": "lora", "learning_rate": "fast"}})"));
+    guide.onRunEnded(badRun, sumlab::RunStatus::finished);
+    QCOMPARE(guide.doneCount(), 0);
 
     guide.onResultsCsv(QStringLiteral("/tmp/results.csv"));
     QVERIFY(guide.isDone(LabGuide::Evaluate));

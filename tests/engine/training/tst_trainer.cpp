@@ -1,7 +1,7 @@
 // The trainer against Hugging Face's Trainer and PEFT (../shared/golden/t5 train.json, lora.json):
 // the same losses, gradient norms and weights after AdamW steps; plus exact resume, NaN handling,
 // bad configurations and LoRA's untouched base weights. The parts on their own: tst_sampler, tst_optimizer,
-// tst_run_folder, tst_training_arguments.
+// tst_run_folder, tst_training_arguments, tst_lora (adapters, counts, merging).
 #include "tests/common/golden_torch.h"
 #include "tests/common/golden_training.h"
 
@@ -39,8 +39,6 @@ private slots:
     void trained_adapter_files_match_peft();
     void saved_adapter_reloads_like_peft_data();
     void saved_adapter_reloads_like_peft();
-    void lora_counts_match_peft();
-    void lora_adapter_loads_and_merges();
     void resume_gives_the_same_curve();
     void stop_leaves_a_checkpoint();
     void nan_steps_are_skipped_then_stop_the_run();
@@ -416,66 +414,6 @@ void TestTrainer::saved_adapter_reloads_like_peft() {
     QCOMPARE(gold["reload_logits_sum_diff"].get<double>(), 0.0);
     QVERIFY2(torch::equal(after.logits, before.logits),
              qPrintable(QString("reloading changed the logits by up to %1").arg(repr((after.logits - before.logits).abs().max().item<double>()))));
-}
-
-void TestTrainer::lora_counts_match_peft() {
-    auto gold = load_json(m_gold + "/lora.json");
-    LoadedModel m = load_model(m_model);
-    LoraConfig c;
-    c.r = 4;
-    c.lora_alpha = 8;
-    apply_lora(*m.model, c);
-    QCOMPARE(trainable_parameters(*m.model).peft_text(), gold["print_trainable_parameters"].get<std::string>());
-    LoadedModel m8 = load_model(m_model);
-    const auto& c8 = gold["count_r8_alpha16_dropout0.05"];
-    LoraConfig r8;
-    r8.r = 8;
-    r8.lora_alpha = 16;
-    r8.lora_dropout = 0.05;
-    apply_lora(*m8.model, r8);
-    QCOMPARE(trainable_parameters(*m8.model).peft_text(), c8["print_trainable_parameters"].get<std::string>());
-    // FLAN-T5-small's real shape (random weights): the published PEFT numbers.
-    auto real = load_json(shared_path("golden/t5/real_config_counts.json"))["google/flan-t5-small"];
-    nlohmann::json cfg = real["config"];
-    cfg["vocab_size"] = 32128;
-    cfg["feed_forward_proj"] = "gated-gelu";
-    cfg["tie_word_embeddings"] = false;
-    T5ForConditionalGeneration small(T5Config::from_json(cfg, "flan-t5-small"));
-    QCOMPARE(count_parameters(*small), real["total_params"].get<int64_t>());
-    LoraConfig lab;
-    lab.r = 32;
-    lab.lora_alpha = 32;
-    apply_lora(*small, lab);
-    QCOMPARE(trainable_parameters(*small).peft_text(), real["lora_r32_alpha32_qv"]["print_trainable_parameters"].get<std::string>());
-}
-
-void TestTrainer::lora_adapter_loads_and_merges() {
-    SafetensorsFile tensors(m_gold + "/tensors.safetensors");
-    auto gold = load_json(m_gold + "/lora.json");
-    auto meta = load_json(m_gold + "/meta.json");
-    auto fwd = load_json(m_gold + "/forward.json");
-    LoadedModel m = load_model(m_model);
-    load_adapter(*m.model, m_model + "-lora-r4");
-    m.model->eval();
-    torch::NoGradGuard no_grad;
-    auto ids = long_tensor(meta["input_ids"]), mask = long_tensor(meta["attention_mask"]), labels = long_tensor(meta["labels"]);
-    auto out = m.model->forward(ids, mask, labels);
-    QVERIFY(std::abs(out.loss.item<double>() - gold["forward_eval_with_adapter"]["loss"].get<double>()) < 1e-5);
-    int64_t n_tgt = fwd["rows"][0]["n_tgt"].get<int64_t>();
-    QVERIFY((out.logits[0].slice(0, 0, n_tgt) - tensors.load("lora_eval.logits_row0")).abs().max().item<double>() <= 1e-4);
-    merge_lora(*m.model);
-    auto merged = m.model->forward(ids, mask, labels);
-    QVERIFY((merged.logits - out.logits).abs().max().item<double>() <= 1e-4);
-    QVERIFY(std::abs(merged.loss.item<double>() - gold["forward_eval_merged"]["loss"].get<double>()) < 1e-5);
-    compare_checks(m.model->named_parameters()["encoder.block.0.layer.0.SelfAttention.q.weight"], gold["merged_q0_weight_checks"], "merged q0");
-    // An adapter made for another base model is refused, naming the file.
-    LoadedModel other = load_model(shared_path("golden/t5/tiny-t5v1"));
-    try {
-        load_adapter(*other.model, m_model + "-lora-r4");
-        QFAIL("a tiny-flan adapter loaded into tiny-t5v1");
-    } catch (const FileError& e) {
-        QVERIFY2(QString(e.what()).contains("adapter_model.safetensors"), e.what());
-    }
 }
 
 void TestTrainer::resume_gives_the_same_curve() {
