@@ -14,6 +14,7 @@
 #include "engine/training/optimizer.h"
 #include "engine/training/run_folder.h"
 #include "engine/training/sampler.h"
+#include "engine/training/tensorboard.h"
 #include "engine/training/trainer_eval.h"
 #include "base/errors.h"
 #include "base/file_util.h"
@@ -226,6 +227,7 @@ struct TrainingRun {
     std::vector<nlohmann::json> log_history;  // the metrics lines so far, HF's TrainerState.log_history
     RunConfig run_config;                     // run.json (rank 0)
     std::unique_ptr<MetricsWriter> metrics, predictions;
+    std::unique_ptr<TensorBoardWriter> tensorboard;  // report_to tensorboard (rank 0): HF's TensorBoardCallback
     GenerationConfig eval_generation;
     std::vector<BatchIndices> batches;        // the current epoch's
     // the epoch loop
@@ -242,6 +244,7 @@ struct TrainingRun {
     }
     void append_metrics(const nlohmann::json& line) {
         if (metrics) metrics->append(line);
+        if (tensorboard) tensorboard->add_logs(line);
         if (line.contains("loss") || line.contains("eval_loss")) log_history.push_back(line);
     }
     // HF TrainerState.epoch: fractional.
@@ -440,6 +443,8 @@ void load_model_for_training(TrainingRun& r) {
         if (r.setup.init_adapter.empty()) apply_lora(*r.loaded.model, r.args.lora);
         else r.setup.args.lora = load_adapter(*r.loaded.model, r.setup.init_adapter);  // the adapter's own r, alpha, targets
     }
+    // HF's gradient_checkpointing_enable(): training forwards recompute each block in backward; evaluation runs in eval() mode, untouched.
+    r.loaded.model->set_gradient_checkpointing(r.args.gradient_checkpointing);
     // bf16 products run on oneDNN, on LibTorch's OpenMP threads; fp32 keeps the start-up policy (OpenBLAS's).
     if (r.args.bf16) use_threads_for(torch::kBFloat16);
 }
@@ -487,6 +492,12 @@ void resume_or_start(TrainingRun& r) {
         r.run_config = run_config_of(r, resume);
         write_run_config(r.setup.output_dir, r.run_config);
         r.metrics = std::make_unique<MetricsWriter>(metrics_path);
+        if (!r.args.report_to.empty()) {  // TensorBoardCallback.on_train_begin: the arguments and the model's config as text
+            r.tensorboard = std::make_unique<TensorBoardWriter>(resolve_logging_dir(r.args.logging_dir, r.setup.output_dir));
+            r.tensorboard->add_text("args", r.args.to_json().dump(2));
+            r.tensorboard->add_text("model_config", read_file(join_path(r.setup.model_dir, "config.json")));
+            r.message("TensorBoard: writing " + r.tensorboard->path());
+        }
         if (r.args.predict_with_generate) r.predictions = std::make_unique<MetricsWriter>(predictions_path);
     }
     r.eval_generation = eval_generation_config(r.loaded.generation, r.args);

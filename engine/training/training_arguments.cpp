@@ -248,6 +248,31 @@ void add_optimizer_rows(std::vector<SettingSpec>& t) {
 // When to log, evaluate and save (HF's IntervalStrategy settings).
 void add_logging_eval_save_rows(std::vector<SettingSpec>& t) {
     t.push_back(integer("logging_steps", "Write a metrics line every this many optimizer steps", 1, 1e12, &TrainingArguments::logging_steps));
+    {
+        SettingSpec s;
+        s.key = "report_to";
+        s.flag = "--report-to";
+        s.kind = Kind::list;
+        s.help = "Also send each metrics line to tensorboard (event files in logging_dir), or none: SumLab's default (Hugging "
+                 "Face's is all installed integrations; here all = tensorboard)";
+        s.origin = "Hugging Face: report_to";
+        s.choices = {"tensorboard"};
+        s.aliases = {"none", "all"};
+        s.get = [](const TrainingArguments& a) { return json(a.report_to); };
+        s.set = [](TrainingArguments& a, const json& v) {
+            a.report_to = v.get<std::vector<std::string>>();
+            // HF's __post_init__: "none" -> [], "all" -> the installed integrations.
+            if (a.report_to == std::vector<std::string>{"none"}) a.report_to.clear();
+            if (a.report_to == std::vector<std::string>{"all"}) a.report_to = {"tensorboard"};
+        };
+        t.push_back(s);
+    }
+    t.push_back(nullable(text("logging_dir",
+                              "TensorBoard's folder (not set: <output_dir>/runs/<date>_<time>_<hostname>, a new one for each "
+                              "attempt, as Hugging Face's)",
+                              nullptr),
+                         &TrainingArguments::logging_dir));
+    t.back().origin = "Hugging Face: logging_dir";
     auto interval = [](std::string key, std::string help, IntervalStrategy TrainingArguments::*field) {
         SettingSpec s;
         s.key = key;
@@ -287,6 +312,10 @@ void add_data_and_runtime_rows(std::vector<SettingSpec>& t) {
                         "Mixed precision: matmuls of the forward pass and the loss in bfloat16 (autocast), weights, gradients and "
                         "AdamW in fp32; fast where the CPU has bf16 units (avx512_bf16, AMX)",
                         &TrainingArguments::bf16));
+    t.push_back(boolean("gradient_checkpointing",
+                        "Keep only each block's input during the forward pass and recompute the block in backward: "
+                        "less activation memory for about one more forward pass of compute per step; same losses and gradients",
+                        &TrainingArguments::gradient_checkpointing));
     {
         SettingSpec s = real("dropout_rate", "Dropout inside the model during training (overrides config.json; 0 disables it)", 0.0, 0.99, nullptr);
         s.origin = "T5 config.json: dropout_rate";
@@ -353,8 +382,15 @@ void check_value(const SettingSpec& s, const json& v, const std::string& path) {
         case Kind::list:
             if (!v.is_array()) throw ConfigError(path, s.key, "must be a list");
             for (const auto& x : v) {
-                if (!x.is_string() || std::find(s.choices.begin(), s.choices.end(), x.get<std::string>()) == s.choices.end())
-                    throw ConfigError(path, s.key, shown(x) + " is not a T5 linear layer (q, k, v, o, wi, wi_0, wi_1, wo)");
+                const auto known = [&](const std::vector<std::string>& names) {
+                    return x.is_string() && std::find(names.begin(), names.end(), x.get<std::string>()) != names.end();
+                };
+                if (known(s.choices) || known(s.aliases)) continue;
+                if (s.key == "target_modules") throw ConfigError(path, s.key, shown(x) + " is not a T5 linear layer (q, k, v, o, wi, wi_0, wi_1, wo)");
+                std::string names;
+                for (const auto* list : {&s.choices, &s.aliases})
+                    for (const auto& c : *list) names += (names.empty() ? "" : ", ") + c;
+                throw ConfigError(path, s.key, shown(x) + " is not one of " + names);
             }
             break;
     }
@@ -373,6 +409,8 @@ void TrainingArguments::validate(const std::string& where) const {
     json j = to_json();
     for (const auto& s : training_settings()) check_value(s, j.at(s.key), where);
     if (method == TrainingMethod::lora) lora.validate(where);
+    for (const std::string& integration : report_to)  // "none" / "all" are mapped by the row only when alone (HF's ValueError)
+        if (integration != "tensorboard") throw ConfigError(where, "report_to", "\"" + integration + "\" must be the only entry");
     if (max_steps <= 0 && !(num_train_epochs > 0))
         throw ConfigError(where, "num_train_epochs", "must be positive unless max_steps is set");
     validate_evaluation(where);

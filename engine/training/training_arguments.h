@@ -36,6 +36,9 @@ struct TrainingArguments {
     double max_grad_norm = 1.0;                    // HF default 1.0; 0 disables clipping
     int64_t seed = 42;                             // HF default 42
     int64_t logging_steps = 500;                   // HF default 500
+    std::vector<std::string> report_to;            // integrations that get the logs: empty or "none" = none (SumLab's default;
+                                                   // HF's is "all" installed), "tensorboard" (TensorBoardCallback)
+    std::optional<std::string> logging_dir;        // HF default None: <output_dir>/runs/<Mon><DD>_<HH>-<MM>-<SS>_<hostname>
     IntervalStrategy eval_strategy = IntervalStrategy::no;
     int64_t eval_steps = 500;
     IntervalStrategy save_strategy = IntervalStrategy::steps;
@@ -45,6 +48,7 @@ struct TrainingArguments {
     int64_t max_target_length = 128;
     bool group_by_length = false;                  // batches of similar source lengths (less padding)
     bool bf16 = false;                             // HF bf16=True: forward and loss under bfloat16 autocast, fp32 master weights
+    bool gradient_checkpointing = false;           // HF default False: recompute each T5 block's activations in backward
     std::optional<double> dropout_rate;            // overrides config.json's dropout_rate when set
     std::string prompt = "dialogsum";              // prompt template or preset
     std::string device = "cpu";
@@ -87,6 +91,7 @@ struct SettingSpec {
                                // "PEFT LoraConfig: r"; empty for SumLab's own settings
     double min = 0, max = 0;   // for integer / real
     std::vector<std::string> choices;
+    std::vector<std::string> aliases;  // list: also accepted, set() maps them onto choices (report_to's "none", "all")
     bool lora_only = false;
     bool is_nullable = false;  // null is a value (HF's None: "use the model's" or "not set")
     std::function<nlohmann::json(const TrainingArguments&)> get;

@@ -33,6 +33,13 @@ enum class Weight { trainable, frozen, lora };
 class KeptTensors {
 public:
     void keep(const std::string& name, int64_t floats) { tensors_.emplace(name, floats); }
+    // The floats of the tensors `other` does not hold.
+    int64_t floats_not_in(const KeptTensors& other) const {
+        int64_t total = 0;
+        for (const auto& [name, n] : tensors_)
+            if (!other.tensors_.count(name)) total += n;
+        return total;
+    }
     int64_t floats(const std::string& prefix = {}) const {
         int64_t total = 0;
         for (const auto& [name, n] : tensors_)
@@ -50,7 +57,8 @@ class ForwardWalk {
 public:
     ForwardWalk(const T5Config& c, const TrainingArguments& args)
         : c_(c), full_(args.method == TrainingMethod::full), dropout_(args.dropout_rate.value_or(c.dropout_rate)),
-          B_(args.per_device_train_batch_size), S_(args.max_source_length), T_(args.max_target_length) {
+          checkpointing_(args.gradient_checkpointing), B_(args.per_device_train_batch_size), S_(args.max_source_length),
+          T_(args.max_target_length) {
         if (!full_) {
             r_ = args.lora.r;
             targets_.insert(args.lora.target_modules.begin(), args.lora.target_modules.end());
@@ -71,10 +79,13 @@ public:
         const Bias enc_bias{"enc.bias", B_ * H * S_ * S_, full_};
         for (int64_t l = 0; l < c_.num_layers; ++l) {
             const std::string p = "enc." + std::to_string(l);
+            begin_block();
+            const std::vector<std::pair<std::string, int64_t>> inputs{{x, Ns * d}, {enc_bias.name, enc_bias.floats}};
             grad = self_attention_sublayer(p + ".self", x, S_, grad, enc_bias);
             x = p + ".x_mid";
             grad = feed_forward_sublayer(p + ".ff", x, Ns, grad);
             x = p + ".x_out";
+            end_block(inputs, encoder_block_floats_);
         }
         const bool enc_grad = layer_norm("enc.final_ln", x, Ns, grad);  // then dropout: a new tensor
         enc_out_ = "enc_out";  // kept by whichever cross-attention projections save their input
@@ -87,12 +98,16 @@ public:
         const Bias cross_bias{"dec.cross_bias", B_ * S_, false};
         for (int64_t l = 0; l < c_.num_decoder_layers; ++l) {
             const std::string p = "dec." + std::to_string(l);
+            begin_block();
+            const std::vector<std::pair<std::string, int64_t>> inputs{
+                {x, Nt * d}, {dec_bias.name, dec_bias.floats}, {enc_out_, Ns * d}, {cross_bias.name, cross_bias.floats}};
             grad = self_attention_sublayer(p + ".self", x, T_, grad, dec_bias);
             x = p + ".x_self";
             grad = cross_attention_sublayer(p + ".cross", x, grad, enc_grad, cross_bias);
             x = p + ".x_cross";
             grad = feed_forward_sublayer(p + ".ff", x, Nt, grad);
             x = p + ".x_out";
+            end_block(inputs, decoder_block_floats_);
         }
         layer_norm("dec.final_ln", x, Nt, grad);  // then dropout: "dec_out"
         loss(d);
@@ -116,6 +131,11 @@ public:
     int64_t encoder_attention_working_floats() const {
         return (full_ ? 3 : 2) * B_ * c_.num_heads * S_ * S_ + 2 * B_ * S_ * c_.d_model;
     }
+    // Gradient checkpointing: the most a block's own tensors take while it runs (its forward, and its recompute
+    // in backward), beyond its inputs; and the most alive during the forward pass (all kept so far + one block's).
+    int64_t encoder_block_floats() const { return encoder_block_floats_; }
+    int64_t forward_peak_floats() const { return forward_peak_; }
+    bool is_checkpointing() const { return checkpointing_; }
     int64_t source_rows() const { return B_ * S_; }
     int64_t target_rows() const { return B_ * T_; }
     bool is_full() const { return full_; }
@@ -126,6 +146,24 @@ private:
         int64_t floats;
         bool requires_grad;
     };
+
+    // A checkpointed block (models/t5/checkpointing.h) keeps only its inputs; what it would keep is alive only
+    // while it runs: in the forward pass (which runs it with grad, then drops its graph) and again while its
+    // recompute is backpropagated.
+    void begin_block() {
+        if (!checkpointing_) return;
+        outer_ = std::move(kept_);
+        kept_ = KeptTensors();
+    }
+    void end_block(const std::vector<std::pair<std::string, int64_t>>& inputs, int64_t& largest) {
+        if (!checkpointing_) return;
+        for (const auto& [name, floats] : inputs) outer_.keep(name, floats);
+        const int64_t own = kept_.floats_not_in(outer_);
+        largest = std::max(largest, own);
+        forward_peak_ = std::max(forward_peak_, outer_.floats() + own);
+        kept_ = std::move(outer_);
+        outer_ = KeptTensors();
+    }
 
     Weight weight_of(const std::string& linear) const {
         if (full_) return Weight::trainable;
@@ -253,6 +291,9 @@ private:
     const T5Config& c_;
     bool full_;
     double dropout_;
+    bool checkpointing_;
+    KeptTensors outer_;  // while a checkpointed block is walked: what was kept before it
+    int64_t encoder_block_floats_ = 0, decoder_block_floats_ = 0, forward_peak_ = 0;
     int64_t B_, S_, T_;
     int64_t r_ = 0;
     std::set<std::string> targets_;
@@ -351,6 +392,14 @@ TrainingMemoryEstimate estimate_training_memory(const T5Config& config, const Tr
     // The encoder's last attention layer's backward, with the decoder's tensors released.
     phases.push_back(walk.encoder_kept_at_last_attention_floats() + kept.floats("batch") + walk.held_floats() + pending +
                      walk.encoder_attention_working_floats());
+    if (walk.is_checkpointing()) {
+        // The forward pass's largest moment: everything kept before a block, and that block's own graph.
+        phases.push_back(walk.forward_peak_floats());
+        // The encoder's last block recomputed for its backward, its attention's backward on top, the decoder
+        // released (the encoder's block inputs stay until each block's turn).
+        phases.push_back(kept.floats("enc.") + kept.floats("batch") + walk.held_floats() + pending + walk.encoder_block_floats() +
+                         walk.encoder_attention_working_floats());
+    }
     // AdamW on the largest trainable tensor: (exp_avg_sq.sqrt() / c).add_(eps) holds two temporaries of its size.
     const int64_t largest_trainable = walk.is_full() ? largest_parameter(config)
                                                      : args.lora.r * std::max({config.d_model, config.inner_dim(), config.d_ff});

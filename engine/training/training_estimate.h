@@ -16,6 +16,8 @@
 //     trains; full fine-tuning keeps the logits and their log-softmax, frozen output weights the blockwise
 //     loss's d loss / d logits (t5_model.cpp). Dropout masks are never kept (t5_dropout.cpp). Where the
 //     first layer's input needs no gradient (frozen embeddings) nothing of it is kept;
+//     with gradient_checkpointing, each T5 block keeps only its inputs (hidden states, position bias, encoder
+//     output and mask: models/t5/checkpointing.h) and its own tensors live only while it runs, forward or recompute;
 //   - the largest temporary on top of these: the loss's backward (or the blockwise loss's forward), the
 //     shared embedding's dense (vocab × d_model) gradients, which autograd buffers and sums across its uses,
 //     an encoder attention layer's backward, or AdamW's update of the largest tensor.

@@ -37,6 +37,12 @@ public:
     // labels (b, t) with -100 for ignored -> decoder inputs: start token, then labels[:-1] with -100 -> pad.
     torch::Tensor shift_right(const torch::Tensor& labels) const;
 
+    // HF's gradient_checkpointing_enable() / _disable(): both stacks (T5StackImpl::set_gradient_checkpointing).
+    void set_gradient_checkpointing(bool enabled) {
+        encoder->set_gradient_checkpointing(enabled);
+        decoder->set_gradient_checkpointing(enabled);
+    }
+
     const T5Config& config() const { return config_; }
     // Parameters that are aliases of another (encoder/decoder.embed_tokens, tied lm_head) in HF files.
     static bool is_alias_key(const std::string& name, const T5Config& config);

@@ -1,8 +1,10 @@
 #include "models/t5/t5_stack.h"
+#include "models/t5/checkpointing.h"
 #include "models/t5/t5_dropout.h"
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <limits>
 
 namespace sumlab {
@@ -45,8 +47,18 @@ torch::Tensor T5StackImpl::run_blocks(torch::Tensor hidden, const torch::Tensor&
                                       const torch::Tensor& encoder_hidden, const torch::Tensor& encoder_bias,
                                       DecoderState* state) {
     if (is_training() && dropout_ > 0.0) hidden = t5_dropout(hidden, dropout_, true);
-    for (size_t i = 0; i < blocks_.size(); ++i)
-        hidden = blocks_[i]->forward(hidden, self_bias, encoder_hidden, encoder_bias, state ? &state->blocks[i] : nullptr);
+    const bool checkpointed = gradient_checkpointing_ && is_training() && !state && torch::GradMode::is_enabled();
+    for (size_t i = 0; i < blocks_.size(); ++i) {
+        if (checkpointed) {
+            T5Block block = blocks_[i];
+            const auto params = block->parameters();
+            const bool trains = std::any_of(params.begin(), params.end(), [](const torch::Tensor& p) { return p.requires_grad(); });
+            hidden = checkpoint([block](const std::vector<torch::Tensor>& x) mutable { return block->forward(x[0], x[1], x[2], x[3]); },
+                                {hidden, self_bias, encoder_hidden, encoder_bias}, trains);
+        } else {
+            hidden = blocks_[i]->forward(hidden, self_bias, encoder_hidden, encoder_bias, state ? &state->blocks[i] : nullptr);
+        }
+    }
     hidden = final_layer_norm->forward(hidden);
     if (is_training() && dropout_ > 0.0) hidden = t5_dropout(hidden, dropout_, true);
     return hidden;

@@ -45,6 +45,11 @@ public:
     static torch::Tensor mask_to_bias(const torch::Tensor& attention_mask, torch::ScalarType dtype);
     static double lowest(torch::ScalarType dtype);  // torch.finfo(dtype).min
 
+    // HF's gradient_checkpointing_enable(): while training with grad, each block runs under checkpoint()
+    // (checkpointing.h) and is recomputed in backward. Generation (decode_step's caches) is never checkpointed.
+    void set_gradient_checkpointing(bool enabled) { gradient_checkpointing_ = enabled; }
+    bool gradient_checkpointing() const { return gradient_checkpointing_; }
+
     torch::nn::ModuleList block{nullptr};
     T5LayerNorm final_layer_norm{nullptr};
 
@@ -56,6 +61,7 @@ private:
     std::vector<T5Block> blocks_;
     bool is_decoder_;
     double dropout_;
+    bool gradient_checkpointing_ = false;
 };
 TORCH_MODULE(T5Stack);
 

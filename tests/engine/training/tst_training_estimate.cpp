@@ -76,6 +76,7 @@ struct StepRig {
         model = T5ForConditionalGeneration(config);
         init_t5_weights(*model, 0);
         if (args.method == TrainingMethod::lora) apply_lora(*model, args.lora);
+        model->set_gradient_checkpointing(args.gradient_checkpointing);
         model->train();
         std::vector<std::pair<std::string, torch::Tensor>> named;
         for (auto& p : model->named_parameters())
@@ -134,6 +135,8 @@ private slots:
     void peakResidentMemory();
     void tensorPeak_data();
     void tensorPeak();
+    void checkpointingKeepsOnlyBlockInputs_data();
+    void checkpointingKeepsOnlyBlockInputs();
     void parameterCounts();
     void optimizerSteps_data();
     void optimizerSteps();
@@ -194,19 +197,24 @@ void TestTrainingEstimate::tensorPeak_data() {
     QTest::addColumn<int>("batch");
     QTest::addColumn<int>("source");
     QTest::addColumn<int>("target");
+    QTest::addColumn<bool>("checkpointing");
     const QStringList qv{"q", "v"};
-    QTest::addRow("full gated-gelu") << false << "gated-gelu" << false << QStringList{} << 0.1 << 2 << 4 << 128 << 32;
-    QTest::addRow("full gated-gelu, dropout 0") << false << "gated-gelu" << false << QStringList{} << 0.0 << 1 << 4 << 128 << 32;
-    QTest::addRow("full relu, tied") << false << "relu" << true << QStringList{} << 0.1 << 2 << 4 << 128 << 32;
-    QTest::addRow("full gelu, dropout 0") << false << "gelu" << false << QStringList{} << 0.0 << 1 << 2 << 128 << 32;
-    QTest::addRow("full long targets") << false << "gated-gelu" << false << QStringList{} << 0.1 << 1 << 2 << 64 << 128;
-    QTest::addRow("LoRA q,v") << true << "gated-gelu" << false << qv << 0.1 << 2 << 4 << 128 << 32;
-    QTest::addRow("LoRA q,v, long targets") << true << "gated-gelu" << false << qv << 0.1 << 2 << 2 << 64 << 256;
-    QTest::addRow("LoRA o,wi,wo, relu, tied") << true << "relu" << true << QStringList{"o", "wi", "wo"} << 0.1 << 2 << 4 << 128 << 32;
-    QTest::addRow("LoRA k,o,wi_0,wo") << true << "gated-gelu" << false << QStringList{"k", "o", "wi_0", "wo"} << 0.1 << 2 << 4 << 128 << 32;
-    QTest::addRow("LoRA wo only") << true << "gated-gelu" << false << QStringList{"wo"} << 0.1 << 2 << 4 << 128 << 32;
+    QTest::addRow("full gated-gelu") << false << "gated-gelu" << false << QStringList{} << 0.1 << 2 << 4 << 128 << 32 << false;
+    QTest::addRow("full gated-gelu, dropout 0") << false << "gated-gelu" << false << QStringList{} << 0.0 << 1 << 4 << 128 << 32 << false;
+    QTest::addRow("full relu, tied") << false << "relu" << true << QStringList{} << 0.1 << 2 << 4 << 128 << 32 << false;
+    QTest::addRow("full gelu, dropout 0") << false << "gelu" << false << QStringList{} << 0.0 << 1 << 2 << 128 << 32 << false;
+    QTest::addRow("full long targets") << false << "gated-gelu" << false << QStringList{} << 0.1 << 1 << 2 << 64 << 128 << false;
+    QTest::addRow("LoRA q,v") << true << "gated-gelu" << false << qv << 0.1 << 2 << 4 << 128 << 32 << false;
+    QTest::addRow("LoRA q,v, long targets") << true << "gated-gelu" << false << qv << 0.1 << 2 << 2 << 64 << 256 << false;
+    QTest::addRow("LoRA o,wi,wo, relu, tied") << true << "relu" << true << QStringList{"o", "wi", "wo"} << 0.1 << 2 << 4 << 128 << 32 << false;
+    QTest::addRow("LoRA k,o,wi_0,wo") << true << "gated-gelu" << false << QStringList{"k", "o", "wi_0", "wo"} << 0.1 << 2 << 4 << 128 << 32 << false;
+    QTest::addRow("LoRA wo only") << true << "gated-gelu" << false << QStringList{"wo"} << 0.1 << 2 << 4 << 128 << 32 << false;
     QTest::addRow("LoRA everything, gated-relu, dropout 0")
-        << true << "gated-relu" << false << QStringList{"q", "k", "v", "o", "wi_0", "wi_1", "wo"} << 0.0 << 2 << 4 << 128 << 32;
+        << true << "gated-relu" << false << QStringList{"q", "k", "v", "o", "wi_0", "wi_1", "wo"} << 0.0 << 2 << 4 << 128 << 32 << false;
+    QTest::addRow("full gated-gelu, checkpointing") << false << "gated-gelu" << false << QStringList{} << 0.1 << 2 << 4 << 128 << 32 << true;
+    QTest::addRow("full relu, tied, checkpointing") << false << "relu" << true << QStringList{} << 0.1 << 2 << 4 << 128 << 32 << true;
+    QTest::addRow("LoRA q,v, checkpointing") << true << "gated-gelu" << false << qv << 0.1 << 2 << 4 << 128 << 32 << true;
+    QTest::addRow("LoRA o,wi,wo, relu, tied, checkpointing") << true << "relu" << true << QStringList{"o", "wi", "wo"} << 0.1 << 2 << 4 << 128 << 32 << true;
 }
 
 void TestTrainingEstimate::tensorPeak() {
@@ -219,6 +227,7 @@ void TestTrainingEstimate::tensorPeak() {
     QFETCH(int, batch);
     QFETCH(int, source);
     QFETCH(int, target);
+    QFETCH(bool, checkpointing);
     static const bool installed = [] {
         c10::SetCPUAllocator(&g_counting, /*priority=*/255);
         return true;
@@ -231,6 +240,7 @@ void TestTrainingEstimate::tensorPeak() {
     config.tie_word_embeddings = tied;
     TrainingArguments args = bench_arguments(lora, batch, source, target);
     args.dropout_rate = dropout;
+    args.gradient_checkpointing = checkpointing;
     config.dropout_rate = dropout;
     if (lora) {
         args.lora.target_modules.clear();
@@ -257,6 +267,32 @@ void TestTrainingEstimate::tensorPeak() {
              qPrintable(QStringLiteral("state: estimated %1, counted %2 bytes").arg(estimated_state).arg(state)));
     QVERIFY2(std::abs(static_cast<double>(e.peak_bytes - peak)) <= 0.02 * static_cast<double>(peak),
              qPrintable(QStringLiteral("peak: estimated %1 MiB, counted %2 MiB").arg(mib(e.peak_bytes), 0, 'f', 1).arg(mib(peak), 0, 'f', 1)));
+}
+
+void TestTrainingEstimate::checkpointingKeepsOnlyBlockInputs_data() {
+    QTest::addColumn<bool>("lora");
+    QTest::addRow("flan-t5-base full") << false;
+    QTest::addRow("flan-t5-base LoRA r32 q,v") << true;
+}
+
+// gradient_checkpointing: the activations kept drop to the blocks' inputs (and what lies outside the blocks), the
+// peak with them; parameters, gradients and AdamW's state do not change.
+void TestTrainingEstimate::checkpointingKeepsOnlyBlockInputs() {
+    QFETCH(bool, lora);
+    const T5Config config = published_t5_config("flan-t5-base");
+    TrainingArguments args = bench_arguments(lora, 8, 512, 128);
+    const TrainingMemoryEstimate plain = estimate_training_memory(config, args);
+    args.gradient_checkpointing = true;
+    const TrainingMemoryEstimate ckpt = estimate_training_memory(config, args);
+    QCOMPARE(ckpt.weight_bytes + ckpt.gradient_bytes + ckpt.optimizer_bytes, plain.weight_bytes + plain.gradient_bytes + plain.optimizer_bytes);
+    // Every block keeps at least its hidden-state input: (layers) x B x L x d_model floats.
+    const int64_t d = config.d_model;
+    const int64_t inputs = 4 * (config.num_layers * 8 * 512 * d + config.num_decoder_layers * 8 * 128 * d);
+    QVERIFY2(ckpt.activation_bytes >= inputs, qPrintable(QStringLiteral("%1 < %2").arg(ckpt.activation_bytes).arg(inputs)));
+    // Without it, every block keeps several of those per sublayer and its attention maps: a several-fold drop.
+    QVERIFY2(ckpt.activation_bytes * 3 < plain.activation_bytes,
+             qPrintable(QStringLiteral("activations %1 MiB with, %2 MiB without").arg(mib(ckpt.activation_bytes)).arg(mib(plain.activation_bytes))));
+    QVERIFY(ckpt.peak_bytes < plain.peak_bytes);
 }
 
 void TestTrainingEstimate::parameterCounts() {
