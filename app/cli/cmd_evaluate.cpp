@@ -137,7 +137,9 @@ void run_evaluate(const EvaluateOptions& options, const CLI::App& cmd) {
     spec.adapter_dir = options.model.adapter;
     spec.device = options.model.device;
     spec.dtype = options.model.dtype;
+    spec.quantize = options.model.quantize;
     parse_device(spec.device, "--device");  // the flag's own error message, before anything is loaded
+    check_quantize(spec.quantize, spec.device, spec.dtype, "--quantize");
     warn_if_slow(spec.dtype);
     spec.max_source_length = options.model.max_source_length;
     spec.batch_size = options.model.batch_size;

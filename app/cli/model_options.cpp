@@ -5,6 +5,7 @@
 #include "engine/hub/hub_resolve.h"
 #include "engine/runtime/system_info.h"
 #include "models/lora.h"
+#include "models/t5/quantized_linear.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -77,6 +78,10 @@ void ModelOptions::add_to(CLI::App& cmd, bool with_target_length) {
                    "float32 (default; exact to transformers) or bfloat16: the weights cast as model.to(torch.bfloat16), fast on CPUs "
                    "with AVX512-BF16 or AMX")
         ->check(CLI::IsMember(dtype_names()));
+    cmd.add_option("--quantize", quantize,
+                   "none (default) or int8: per-channel int8 weights with dynamically quantized activations, as torch's "
+                   "quantize_dynamic (an adapter is merged first); CPU with --dtype float32 only")
+        ->check(CLI::IsMember(quantization_names()));
     cmd.add_option("--max-source-length", max_source_length, "Truncate sources to this many tokens, keeping </s> (default 512)")
         ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
     if (with_target_length)
@@ -87,8 +92,9 @@ void ModelOptions::add_to(CLI::App& cmd, bool with_target_length) {
 
 LoadedSystem ModelOptions::load() const {
     parse_device(device, "--device");
+    check_quantize(quantize, device, dtype, "--quantize");
     warn_if_slow(dtype);
-    return load_system({model, adapter, device, dtype});
+    return load_system({model, adapter, device, dtype, quantize});
 }
 
 void warn_if_slow(const std::string& dtype) {

@@ -40,6 +40,7 @@ struct ModelOptions {
     std::string adapter;  // a PEFT LoRA adapter folder applied on top of the model
     std::string device = "cpu";
     std::string dtype = "float32";
+    std::string quantize = "none";  // or "int8" (engine/generation/system.h)
     int64_t max_source_length = 512;
     int64_t max_target_length = 128;
     int64_t batch_size = 8;

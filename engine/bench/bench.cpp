@@ -11,6 +11,7 @@
 #include "base/errors.h"
 #include "models/t5/t5_init.h"
 #include "models/t5/t5_model.h"
+#include "models/t5/quantized_linear.h"
 
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
@@ -128,6 +129,7 @@ BenchResult measure_generation(BenchContext& context, int64_t rows, int64_t num_
                       {"rows", rows},
                       {"num_beams", num_beams},
                       {"dtype", dtype == torch::kBFloat16 ? "bfloat16" : "float32"},
+                      {"quantize", dtype == torch::kQInt8 ? "int8" : "none"},
                       {"new_tokens", bench_new_tokens},
                       {"padded_source_length", bench_source_length},
                       {"valid_source_lengths", lengths}};
@@ -165,6 +167,38 @@ BenchResult measure_matmul(BenchContext& context, torch::ScalarType dtype) {
                                                         std::to_string(best_n) + ")",
                              "GFLOP/s", flop / best_stats.max_s / 1e9, flop / best_stats.min_s / 1e9});
     result.details = {{"sizes", sizes}};
+    return result;
+}
+
+// The large-GEMM measurement through the int8 linear of --quantize int8 (models/t5/quantized_linear.h): an n x n
+// fp32 activation times an n x n per-channel int8 weight, activation quantisation included, as a layer runs it.
+BenchResult measure_matmul_int8(BenchContext& context) {
+    use_threads_for(torch::kQInt8);
+    BenchResult result;
+    if (!int8_supported()) throw std::runtime_error("this LibTorch has no quantized engine for int8");
+    nlohmann::ordered_json sizes = nlohmann::ordered_json::array();
+    double best = 0;
+    int64_t best_n = 0;
+    TimingStats best_stats;
+    auto generator = at::detail::createCPUGenerator(context.source().seed);
+    torch::NoGradGuard no_grad;
+    for (int64_t n : {1024, 1536, 2048}) {
+        const auto x = torch::randn({n, n}, generator, torch::TensorOptions().dtype(torch::kFloat32));
+        const QuantizedLinear linear(torch::randn({n, n}, generator, torch::TensorOptions().dtype(torch::kFloat32)));
+        const TimingStats t = time_repeated([&] { linear.forward(x); }, context.settings().repeats, context.settings().warmups);
+        const double gops = 2.0 * std::pow(static_cast<double>(n), 3) / t.median_s / 1e9;
+        sizes.push_back({{"n", n}, {"median_s", t.median_s}, {"gops", gops}, {"runs_s", t.runs_s}});
+        if (gops > best) {
+            best = gops;
+            best_n = n;
+            best_stats = t;
+        }
+    }
+    const double op = 2.0 * std::pow(static_cast<double>(best_n), 3);
+    result.values.push_back({"matmul_int8_gops", best,
+                             "int8 matmul peak (quantized::linear_dynamic " + std::to_string(best_n) + "x" + std::to_string(best_n) + ")",
+                             "GOP/s", op / best_stats.max_s / 1e9, op / best_stats.min_s / 1e9});
+    result.details = {{"sizes", sizes}, {"backend", "quantized::linear_dynamic (per-channel int8 weights, dynamic uint8 activations)"}};
     return result;
 }
 
@@ -346,7 +380,11 @@ T5ForConditionalGenerationImpl& BenchContext::model(torch::ScalarType dtype) {
     std::shared_ptr<T5ForConditionalGenerationImpl>& cast = cast_models_[dtype];
     if (!cast) {
         cast = make_model();  // the same weights: the same folder, or the same seed
-        cast->to(dtype);
+        if (dtype == torch::kQInt8) {
+            quantize_int8(*cast);  // --quantize int8: the fp32 model with its linears packed
+        } else {
+            cast->to(dtype);
+        }
     }
     return *cast;
 }
@@ -405,6 +443,16 @@ BenchRegistry standard_bench_registry() {
     r.add({"beam_bf16", "the beam measurement with the model cast to bfloat16 (--dtype bfloat16)",
            {"beam4_b1_bf16_s", "beam4_b1_bf16_tokens_per_s"}, [](BenchContext& c) {
                return measure_generation(c, 1, 4, "beam4_b1_bf16", "beam 4 bf16, batch 1 x 64 new tokens", torch::kBFloat16);
+           }});
+    r.add({"matmul_int8", "the matmul measurement through the int8 linear of --quantize int8 (activation quantisation included)",
+           {"matmul_int8_gops"}, measure_matmul_int8});
+    r.add({"greedy_int8", "the greedy measurement with the linears quantized to int8 (--quantize int8)",
+           {"greedy_b8_int8_s", "greedy_b8_int8_tokens_per_s"}, [](BenchContext& c) {
+               return measure_generation(c, 8, 1, "greedy_b8_int8", "greedy int8, batch 8 x 64 new tokens", torch::kQInt8);
+           }});
+    r.add({"beam_int8", "the beam measurement with the linears quantized to int8 (--quantize int8)",
+           {"beam4_b1_int8_s", "beam4_b1_int8_tokens_per_s"}, [](BenchContext& c) {
+               return measure_generation(c, 1, 4, "beam4_b1_int8", "beam 4 int8, batch 1 x 64 new tokens", torch::kQInt8);
            }});
     r.add({"rouge", "ROUGE-1/2/L/Lsum of 1,500 predictions x 3 references for 2 systems, bootstrap and paired bootstrap "
                     "of 1,000 resamples",

@@ -112,7 +112,7 @@ public:
     const BenchSettings& settings() const { return settings_; }
     const BenchModelSource& source() const { return source_; }
     // The model in eval mode (loaded or randomly initialised on first call); another dtype is a second copy with
-    // the same weights cast, as model.to(dtype).
+    // the same weights cast, as model.to(dtype); kQInt8 is a copy with its linears quantized (quantize_int8).
     T5ForConditionalGenerationImpl& model(torch::ScalarType dtype = torch::kFloat32);
     const T5Config& model_config();
     // "flan-t5-small (random weights, seed 0)" or the folder; valid once model() was called.
@@ -178,6 +178,8 @@ private:
 //   matmul      torch::mm of square fp32 matrices 1024, 1536, 2048: matmul_gflops (the best size's median)
 //   greedy      greedy search, batch 8, exactly 64 new tokens: greedy_b8_s, greedy_b8_tokens_per_s
 //   beam        beam search (4 beams), batch 1, exactly 64 new tokens: beam4_b1_s, beam4_b1_tokens_per_s
+//   matmul_int8 n x n fp32 activations through a per-channel int8 linear (quantized::linear_dynamic): matmul_int8_gops
+//   greedy_int8, beam_int8  greedy / beam with --quantize int8: greedy_b8_int8_s, beam4_b1_int8_s (+ _tokens_per_s)
 //   rouge       ROUGE of 1,500 predictions x 3 references (Porter stemmer) for two systems, bootstrap and paired
 //               bootstrap of 1,000 resamples (bench_rouge_bootstrap): rouge_s and its parts
 //   train_full  declared: train_full_s, train_full_model_gflops, train_full_peak_rss_mb

@@ -312,6 +312,7 @@ nlohmann::ordered_json column_provenance(const EvaluationSpec& spec, const Evalu
             {"batch_size", spec.batch_size},
             {"device", spec.device},
             {"dtype", spec.dtype},
+            {"quantize", spec.quantize},
             {"generated", facts.generated},
             {"resumed_examples", facts.resumed},
             {"hit_max_new_tokens", facts.hit_max_new_tokens},
@@ -481,7 +482,7 @@ void hold_while_paused(const EvaluationCallbacks& callbacks) {
 // Generates the pending sources batch by batch, each finished batch appended to the partial file.
 void generate_pending(const EvaluationSpec& spec, const EvaluationData& data, const EvaluationCallbacks& callbacks, WorkList& work,
                       PartialResults& partial, RunFacts& facts, size_t& done) {
-    LoadedSystem system = load_system({spec.model_dir, spec.adapter_dir, spec.device, spec.dtype});
+    LoadedSystem system = load_system({spec.model_dir, spec.adapter_dir, spec.device, spec.dtype, spec.quantize});
     LoadedModel& model = system.model;
     const T5Tokenizer& tokenizer = system.tokenizer;
     GenerationCallbacks generation_callbacks;
@@ -551,13 +552,15 @@ EvaluationOutcome evaluate_column(const EvaluationSpec& spec, const EvaluationCa
     facts.sources_truncated = count_truncated_sources(spec, data);
 
     // Resume: the partial file of an interrupted run with the same settings.
-    const nlohmann::ordered_json settings = {{"column", spec.column},
+    nlohmann::ordered_json settings = {{"column", spec.column},
                                              {"model", absolute_path(spec.model_dir)},
                                              {"adapter", absolute_path(spec.adapter_dir)},
                                              {"prompt", spec.prompt.text()},
                                              {"max_source_length", spec.max_source_length},
                                              {"dtype", spec.dtype},
                                              {"generation", generation_to_json(facts.generation)}};
+    // Only when set, so that partial files of fp32 runs from before the option still resume.
+    if (spec.quantize != "none") settings["quantize"] = spec.quantize;
     PartialResults partial(spec.output + ".partial.jsonl", settings);
     partial.open();
     WorkList work = plan_work(data, partial);

@@ -77,6 +77,7 @@ struct EvaluationSpec {
     std::string adapter_dir;  // a PEFT LoRA adapter applied on top; empty for none
     std::string device = "cpu";
     std::string dtype = "float32";    // or "bfloat16" (engine/generation/system.h)
+    std::string quantize = "none";    // or "int8" (engine/generation/system.h)
     int64_t max_source_length = 512;  // prompts are truncated to this many tokens, </s> kept
     int64_t batch_size = 8;
     GenerationConfig generation;      // resolved: system_generation_config() (system.h) with the user's changes

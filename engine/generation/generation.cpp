@@ -1,4 +1,5 @@
 #include "engine/generation/generation.h"
+#include "models/t5/quantized_linear.h"
 
 #include "engine/runtime/system_info.h"
 
@@ -316,7 +317,8 @@ GenerationResult generate(T5ForConditionalGenerationImpl& model, const Seq2SeqBa
     if (config.num_return_sequences > 1 && !config.do_sample)
         throw ConfigError("generation settings", "num_return_sequences", "above 1 needs do_sample (greedy and beam search return one summary)");
     torch::InferenceMode guard;
-    use_threads_for(model.shared->weight.scalar_type());  // bfloat16 products run on oneDNN's (OpenMP's) threads
+    // bfloat16 and int8 products run on oneDNN's (OpenMP's) threads
+    use_threads_for(is_quantized_int8(model) ? torch::kQInt8 : model.shared->weight.scalar_type());
     bool was_training = model.is_training();
     model.eval();
     GenerationResult r;

@@ -3,6 +3,7 @@
 #include "base/errors.h"
 #include "base/file_util.h"
 #include "models/lora.h"
+#include "models/t5/quantized_linear.h"
 
 #include <torch/cuda.h>
 
@@ -32,14 +33,28 @@ torch::ScalarType parse_dtype(const std::string& text, const std::string& where)
     throw ConfigError(where, "", "\"" + text + "\" is not a dtype SumLab runs (float32 or bfloat16)");
 }
 
+void check_quantize(const std::string& quantize, const std::string& device, const std::string& dtype, const std::string& where) {
+    if (parse_quantization(quantize, where) == Quantization::none) return;
+    if (!parse_device(device).is_cpu())
+        throw ConfigError(where, "", "int8 runs on the CPU only (device is " + device + "); use --dtype bfloat16 on a GPU");
+    if (parse_dtype(dtype) != torch::kFloat32)
+        throw ConfigError(where, "", "int8 quantizes float32 weights; use it with dtype float32, not " + dtype);
+    if (!int8_supported()) throw ConfigError(where, "", "this LibTorch has no quantized engine (onednn, fbgemm or qnnpack) for int8");
+}
+
 LoadedSystem load_system(const SystemSource& source) {
     const torch::ScalarType dtype = parse_dtype(source.dtype);
+    check_quantize(source.quantize, source.device, source.dtype);
+    const bool int8 = parse_quantization(source.quantize) == Quantization::int8;
     LoadedModel model = load_model(source.model_dir, parse_device(source.device));
     if (!source.adapter_dir.empty()) {
         load_adapter(*model.model, source.adapter_dir);
+        // int8 quantizes W + B·A·scaling as one weight, as quantize_dynamic on a merge_and_unload()ed PEFT model.
+        if (int8) merge_lora(*model.model);
         model.model->eval();
     }
     if (dtype != torch::kFloat32) model.model->to(dtype);
+    if (int8) quantize_int8(*model.model);
     T5Tokenizer tokenizer = T5Tokenizer::from_directory(source.model_dir);
     GenerationConfig generation = model.generation;
     return {std::move(model), std::move(tokenizer), std::move(generation)};

@@ -17,10 +17,13 @@ struct SystemSource {
     // "float32" (exact to transformers in fp32) or "bfloat16": every weight cast, adapter included, as
     // model.to(torch.bfloat16) does; layer norms' variance, softmax and the logits stay fp32.
     std::string dtype = "float32";
+    // "none" or "int8": every linear layer (lm_head too) per-channel int8 with dynamically quantised activations,
+    // as torch's quantize_dynamic (models/t5/quantized_linear.h); CPU and float32 only. An adapter is merged first.
+    std::string quantize = "none";
 };
 
 struct LoadedSystem {
-    LoadedModel model;             // the adapter attached (unmerged), in eval mode
+    LoadedModel model;             // the adapter attached (unmerged; merged under int8), in eval mode
     T5Tokenizer tokenizer;         // the model folder's
     GenerationConfig generation;   // config.json, then generation_config.json (HF's order)
 };
@@ -32,6 +35,11 @@ torch::Device parse_device(const std::string& text, const std::string& where = "
 torch::ScalarType parse_dtype(const std::string& text, const std::string& where = "dtype");
 const std::vector<std::string>& dtype_names();
 // (Whether bfloat16 runs fast here: engine/runtime/system_info.h, cpu_has_bf16_units().)
+
+// ConfigError(where, ...) unless `quantize` is one of quantization_names() and fits the device and dtype (int8:
+// cpu and float32 only, in a LibTorch with a quantized engine).
+void check_quantize(const std::string& quantize, const std::string& device, const std::string& dtype,
+                    const std::string& where = "quantize");
 
 // Loads model, adapter and tokenizer; errors name the file and the problem.
 LoadedSystem load_system(const SystemSource& source);

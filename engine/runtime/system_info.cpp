@@ -57,7 +57,7 @@ void configure_default_threads() {
 
 void use_threads_for(c10::ScalarType dtype) {
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const bool one_dnn = dtype == c10::kBFloat16 || dtype == c10::kHalf;
+    const bool one_dnn = dtype == c10::kBFloat16 || dtype == c10::kHalf || dtype == c10::kQInt8;  // kQInt8: int8 linears
     const int torch_threads = one_dnn ? cores : 1;
     if (!g_threads_fixed && at::get_num_threads() != torch_threads) at::set_num_threads(torch_threads);
     if (!g_blas_threads_fixed) set_blas_threads(one_dnn ? 1 : cores);

@@ -1,5 +1,6 @@
 #include "models/t5/t5_linear.h"
 #include "models/t5/autocast.h"
+#include "models/t5/quantized_linear.h"
 #include "models/t5/t5_dropout.h"
 
 #include <torch/torch.h>
@@ -82,6 +83,7 @@ T5LinearImpl::T5LinearImpl(int64_t in_features, int64_t out_features) {
 }
 
 torch::Tensor T5LinearImpl::forward(const torch::Tensor& x) {
+    if (quantized_) return quantized_->forward(x);
     if (!lora_A.defined()) return torch::linear(x, weight);
     const bool train_dropout = is_training() && lora_dropout_ > 0.0;
     // Under autocast the plain ops below follow PEFT exactly: base and adapter products in bf16, added in bf16.
@@ -94,7 +96,13 @@ torch::Tensor T5LinearImpl::forward(const torch::Tensor& x) {
     return y + torch::linear(torch::linear(h, lora_A), lora_B) * lora_scaling_;
 }
 
+void T5LinearImpl::set_quantized(std::shared_ptr<const QuantizedLinear> q) {
+    if (q && has_lora()) throw std::logic_error("T5Linear: merge the LoRA adapter before quantizing");
+    quantized_ = std::move(q);
+}
+
 void T5LinearImpl::add_lora(int64_t r, double lora_alpha, double lora_dropout) {
+    if (quantized_) throw std::logic_error("T5Linear: a LoRA adapter cannot be added to an int8 layer");
     remove_lora();
     auto opts = weight.options().requires_grad(true);
     auto a = torch::empty({r, in_features()}, opts);

@@ -10,6 +10,8 @@
 
 namespace sumlab {
 
+class QuantizedLinear;  // models/t5/quantized_linear.h
+
 class T5LinearImpl : public torch::nn::Module {
 public:
     T5LinearImpl(int64_t in_features, int64_t out_features);
@@ -25,6 +27,11 @@ public:
     bool has_lora() const { return lora_A.defined(); }
     double lora_scaling() const { return lora_scaling_; }
 
+    // Int8 inference (quantize_int8, models/t5/quantized_linear.h): forward runs `q`'s packed product instead of
+    // the fp32 one. `weight` stays as it is (its shape, dtype and flags are read elsewhere). Not with LoRA attached.
+    void set_quantized(std::shared_ptr<const QuantizedLinear> q);
+    bool is_quantized() const { return quantized_ != nullptr; }
+
     int64_t in_features() const { return weight.size(1); }
     int64_t out_features() const { return weight.size(0); }
 
@@ -36,6 +43,7 @@ private:
     double lora_scaling_ = 0.0;
     double lora_dropout_ = 0.0;
     std::shared_ptr<torch::nn::Module> lora_A_module_, lora_B_module_;
+    std::shared_ptr<const QuantizedLinear> quantized_;
 };
 TORCH_MODULE(T5Linear);
 

@@ -1,6 +1,7 @@
 #include "models/t5/t5_model.h"
 
 #include "models/t5/autocast.h"
+#include "models/t5/quantized_linear.h"
 
 #include <torch/torch.h>
 
@@ -85,8 +86,10 @@ torch::Tensor T5ForConditionalGenerationImpl::decode_step(const torch::Tensor& d
 }
 
 torch::Tensor T5ForConditionalGenerationImpl::lm_logits(const torch::Tensor& decoder_hidden) {
-    if (config_.tie_word_embeddings)
-        return torch::linear(decoder_hidden * std::pow(static_cast<double>(config_.d_model), -0.5), shared->weight);
+    if (config_.tie_word_embeddings) {
+        auto scaled = decoder_hidden * std::pow(static_cast<double>(config_.d_model), -0.5);
+        return tied_lm_head_int8 ? tied_lm_head_int8->forward(scaled) : torch::linear(scaled, shared->weight);
+    }
     return lm_head->forward(decoder_hidden);
 }
 
@@ -107,7 +110,7 @@ Seq2SeqOutput T5ForConditionalGenerationImpl::forward(const torch::Tensor& input
     const auto& output_weight = config_.tie_word_embeddings ? shared->weight : lm_head->weight;
     const bool fused_loss = labels.defined() && torch::GradMode::is_enabled() && !output_weight.requires_grad() &&
                             hidden.device().is_cpu() && hidden.scalar_type() == torch::kFloat32 && !autocast_enabled(hidden.device().type()) &&
-                            (config_.tie_word_embeddings || !lm_head->has_lora());
+                            (config_.tie_word_embeddings ? !tied_lm_head_int8 : !lm_head->has_lora() && !lm_head->is_quantized());
     if (fused_loss) {
         auto flat_hidden = hidden.reshape({-1, hidden.size(-1)});
         const auto& weight = output_weight;

@@ -18,6 +18,8 @@ struct Seq2SeqOutput {
     torch::Tensor encoder_last_hidden_state;  // (b, s, d_model)
 };
 
+class QuantizedLinear;  // models/t5/quantized_linear.h
+
 class T5ForConditionalGenerationImpl : public torch::nn::Module {
 public:
     explicit T5ForConditionalGenerationImpl(const T5Config& config);
@@ -50,6 +52,8 @@ public:
     torch::nn::Embedding shared{nullptr};  // (vocab_size, d_model)
     T5Stack encoder{nullptr}, decoder{nullptr};
     T5Linear lm_head{nullptr};             // (vocab_size, d_model); untied models only
+    // Tied models after quantize_int8: the output projection's int8 copy of shared.weight (the embedding stays fp32).
+    std::shared_ptr<const QuantizedLinear> tied_lm_head_int8;
 
 private:
     T5Config config_;
