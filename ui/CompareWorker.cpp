@@ -18,7 +18,7 @@ namespace {
 
 struct CompareWorker::Cache {
     // At most a handful of systems are compared; keeping them all avoids reloading on every click.
-    std::map<std::tuple<QString, QString, std::string>, std::shared_ptr<sumlab::LoadedSystem>> systems;  // model, adapter, dtype
+    std::map<std::tuple<QString, QString, std::string, std::string>, std::shared_ptr<sumlab::LoadedSystem>> systems;  // model, adapter, dtype, quantize
 };
 
 CompareWorker::CompareWorker(QObject* parent) : QObject(parent), m_cache(std::make_unique<Cache>()) {
@@ -36,12 +36,13 @@ void CompareWorker::generate(const CompareRequest& request) {
         emit systemStarted(request.requestId, i);
         QElapsedTimer timer;
         timer.start();
-        const auto key = std::make_tuple(system.modelDir, system.adapterDir, request.generation.dtype);
+        const auto key = std::make_tuple(system.modelDir, system.adapterDir, request.generation.dtype, request.generation.quantize);
         try {
             std::shared_ptr<sumlab::LoadedSystem>& loaded = m_cache->systems[key];
             if (!loaded)
                 loaded = std::make_shared<sumlab::LoadedSystem>(
-                    sumlab::load_system({system.modelDir.toStdString(), system.adapterDir.toStdString(), "cpu", request.generation.dtype}));
+                    sumlab::load_system({system.modelDir.toStdString(), system.adapterDir.toStdString(), "cpu", request.generation.dtype,
+                                                                request.generation.quantize}));
             const sumlab::GenerationConfig config = request.generation.appliedTo(loaded->generation);
             sumlab::GenerationCallbacks callbacks;
             callbacks.cancel = &m_stop;

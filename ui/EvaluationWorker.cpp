@@ -35,6 +35,7 @@ void EvaluationWorker::run(const EvaluationRequest& request) {
             spec.column = system.column.toStdString() + "_summaries";
             spec.generation = request.generation.appliedTo(sumlab::system_generation_config(spec.model_dir));
             spec.dtype = request.generation.dtype;
+            spec.quantize = request.generation.quantize;
 
             sumlab::EvaluationCallbacks callbacks;
             callbacks.cancel = &m_stop;

@@ -1,6 +1,7 @@
 // LibTorch before Qt: Qt's `slots` macro breaks torch headers.
 #include "engine/generation/system.h"
 #include "engine/runtime/system_info.h"
+#include "models/t5/quantized_linear.h"
 
 #include "ui/GenerationSettingsWidget.h"
 
@@ -107,6 +108,25 @@ GenerationSettingsWidget::GenerationSettingsWidget(const QString& prefix, QWidge
     searchRow->addWidget(dtypeLabel);
     searchRow->addWidget(m_dtype);
     connect(m_dtype, &QComboBox::currentIndexChanged, this, &GenerationSettingsWidget::changed);
+    m_quantize = new QComboBox(this);
+    m_quantize->addItem(QStringLiteral("none"));
+    if (sumlab::int8_supported()) m_quantize->addItem(QStringLiteral("int8"));
+    Accessible::describe(m_quantize, (prefix + QStringLiteral("QuantizeCombo")).toLatin1().constData(), tr("quantize"),
+                         tr("int8: per-channel int8 weights with dynamically quantised activations (torch's quantize_dynamic), "
+                            "float32 weights on the CPU only; none is exact to transformers"));
+    auto* quantizeLabel = new QLabel(tr("&quantize"), this);
+    quantizeLabel->setBuddy(m_quantize);
+    searchRow->addWidget(quantizeLabel);
+    searchRow->addWidget(m_quantize);
+    // int8 quantizes float32 weights (check_quantize refuses bfloat16): the choice exists only with float32.
+    auto followDtype = [this] {
+        const bool fp32 = m_dtype->currentText() == QStringLiteral("float32");
+        if (!fp32) m_quantize->setCurrentIndex(0);
+        m_quantize->setEnabled(fp32 && m_quantize->count() > 1);
+    };
+    connect(m_dtype, &QComboBox::currentIndexChanged, this, followDtype);
+    connect(m_quantize, &QComboBox::currentIndexChanged, this, &GenerationSettingsWidget::changed);
+    followDtype();
     searchRow->addStretch(1);
     samplingRow->addStretch(1);
     if (auto* sample = qobject_cast<QCheckBox*>(m_fields.value(QStringLiteral("do_sample")))) {
@@ -129,6 +149,7 @@ GenerationSettings GenerationSettingsWidget::settings() const {
         else if (auto* check = qobject_cast<QCheckBox*>(it.value())) out.values[key] = check->isChecked();
     }
     out.dtype = m_dtype->currentText().toStdString();
+    out.quantize = m_quantize->currentText().toStdString();
     return out;
 }
 
@@ -141,4 +162,6 @@ void GenerationSettingsWidget::setSettings(const GenerationSettings& settings) {
         else if (auto* check = qobject_cast<QCheckBox*>(it.value())) check->setChecked(v.get<bool>());
     }
     m_dtype->setCurrentText(QString::fromStdString(settings.dtype));
+    m_quantize->setCurrentText(QString::fromStdString(settings.quantize));
+    if (m_dtype->currentText() != QStringLiteral("float32")) m_quantize->setCurrentIndex(0);  // int8 needs float32 weights
 }

@@ -23,5 +23,6 @@ signals:
 private:
     QMap<QString, QWidget*> m_fields;  // HF key -> its QSpinBox, QDoubleSpinBox or QCheckBox
     class QComboBox* m_dtype = nullptr;
+    class QComboBox* m_quantize = nullptr;  // none / int8: only with float32 weights
     QList<QWidget*> m_samplingFields;  // enabled only while do_sample is checked
 };

@@ -28,6 +28,7 @@ struct GenerationSettings {
     nlohmann::json values = labDefaults();
     int maxSourceLength = 512;  // prompts are truncated to this many tokens (FLAN-T5's model_max_length)
     std::string dtype = "float32";  // or "bfloat16": the weights cast as model.to(torch.bfloat16) (engine/generation/system.h)
+    std::string quantize = "none";  // or "int8": quantize_dynamic's scheme, float32 on the CPU only (engine/generation/system.h)
 
     static nlohmann::json labDefaults() {
         sumlab::GenerationConfig lab;
@@ -46,7 +47,8 @@ struct GenerationSettings {
     }
     // "max_new_tokens=200, num_beams=1, no_repeat_ngram_size=0, repetition_penalty=1.0"
     QString describe() const {
-        return QString::fromStdString(sumlab::describe_generation(values) + (dtype == "float32" ? "" : ", dtype=" + dtype));
+        return QString::fromStdString(sumlab::describe_generation(values) + (dtype == "float32" ? "" : ", dtype=" + dtype) +
+                                      (quantize == "none" ? "" : ", quantize=" + quantize));
     }
 };
 Q_DECLARE_METATYPE(GenerationSettings)

@@ -3,6 +3,7 @@
 // highlighting that follows its toggles, results-CSV rows shown as they are, and a system that fails to load
 // while the others still run.
 #include "engine/metrics/rouge.h"
+#include "models/t5/quantized_linear.h"
 
 #include "ui/ComparePage.h"
 #include "ui/GenerationSettingsWidget.h"
@@ -12,6 +13,7 @@
 #include "ui_test_support.h"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QPushButton>
 #include <QSpinBox>
@@ -95,6 +97,22 @@ void TestComparePage::generationFormFollowsTheTable() {
     widget.setSettings(settings);
     QCOMPARE(QString::fromStdString(widget.settings().values.dump()), QString::fromStdString(settings.values.dump()));
     QCOMPARE(widget.settings().dtype, std::string("bfloat16"));  // the precision the workers load the systems in
+    // int8 quantizes float32 weights only: with bfloat16 the choice is off and stays none.
+    auto* quantize = widget.findChild<QComboBox*>(QStringLiteral("tQuantizeCombo"));
+    QVERIFY(quantize);
+    QVERIFY(!quantize->isEnabled());
+    QCOMPARE(widget.settings().quantize, std::string("none"));
+    if (sumlab::int8_supported()) {
+        settings.dtype = "float32";
+        settings.quantize = "int8";
+        widget.setSettings(settings);
+        QVERIFY(quantize->isEnabled());
+        QCOMPARE(widget.settings().quantize, std::string("int8"));  // what CompareWorker / EvaluationWorker pass to load_system
+        QVERIFY2(widget.settings().describe().contains(QStringLiteral("quantize=int8")), qPrintable(widget.settings().describe()));
+        settings.dtype = "bfloat16";
+        widget.setSettings(settings);
+        QCOMPARE(widget.settings().quantize, std::string("none"));
+    }
     // The lab's defaults: max_new_tokens 200, the rest as transformers.
     QCOMPARE(GenerationSettingsWidget(QStringLiteral("u")).settings().maxNewTokens(), 200);
     QCOMPARE(settings.appliedTo(sumlab::GenerationConfig{}).num_beams, int64_t{3});
