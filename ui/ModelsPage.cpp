@@ -3,6 +3,7 @@
 #include "ui/Accessible.h"
 #include "ui/DownloadDialog.h"
 #include "ui/ModelRegistry.h"
+#include "ui/NewModelDialog.h"
 
 #include <QComboBox>
 #include <QDir>
@@ -63,6 +64,10 @@ ModelsPage::ModelsPage(ModelRegistry* registry, QWidget* parent) : QWidget(paren
                          tr("Download a model (google/flan-t5-base, …) into the Hugging Face cache and register it"));
     pathRow->addWidget(m_registerButton);
     pathRow->addWidget(m_hubButton);
+    m_newModelButton = new QPushButton(tr("&New model…"), this);
+    Accessible::describe(m_newModelButton, "newModelButton", tr("New model"),
+                         tr("Create a randomly initialised T5 of a chosen shape (and its tokenizer), to train from scratch"));
+    pathRow->addWidget(m_newModelButton);
     layout->addLayout(pathRow);
 
     m_errorFrame = new QFrame(this);
@@ -131,6 +136,7 @@ ModelsPage::ModelsPage(ModelRegistry* registry, QWidget* parent) : QWidget(paren
     connect(m_pathEdit, &QLineEdit::returnPressed, this, [this] { registerFolder(m_pathEdit->text()); });
     connect(m_browseButton, &QPushButton::clicked, this, &ModelsPage::browse);
     connect(m_hubButton, &QPushButton::clicked, this, &ModelsPage::downloadFromHub);
+    connect(m_newModelButton, &QPushButton::clicked, this, &ModelsPage::newModel);
     connect(m_recheckButton, &QPushButton::clicked, this, &ModelsPage::recheckSelected);
     connect(m_removeButton, &QPushButton::clicked, this, &ModelsPage::removeSelected);
     connect(m_registry, &ModelRegistry::registrationFailed, this, &ModelsPage::onRegistrationFailed);
@@ -145,7 +151,8 @@ ModelsPage::ModelsPage(ModelRegistry* registry, QWidget* parent) : QWidget(paren
     setTabOrder(m_pathEdit, m_browseButton);
     setTabOrder(m_browseButton, m_registerButton);
     setTabOrder(m_registerButton, m_hubButton);
-    setTabOrder(m_hubButton, m_view);
+    setTabOrder(m_hubButton, m_newModelButton);
+    setTabOrder(m_newModelButton, m_view);
     setTabOrder(m_view, m_recheckButton);
     setTabOrder(m_recheckButton, m_removeButton);
     setTabOrder(m_removeButton, m_baseCombo);
@@ -177,6 +184,13 @@ void ModelsPage::downloadFromHub() {
         m_pathEdit->setText(folder);
         if (m_registry->rowOfPath(folder) < 0) registerFolder(folder);
     });
+    dialog->open();
+}
+
+void ModelsPage::newModel() {
+    auto* dialog = new NewModelDialog(m_registry, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &NewModelDialog::created, this, [this](const QString& folder) { emit statusMessage(tr("Created %1").arg(folder)); });
     dialog->open();
 }
 

@@ -35,6 +35,7 @@ private slots:
     void recheckSelected();
     void chooseAdapterBase(int comboIndex);
     void downloadFromHub();
+    void newModel();
 
 private:
     int selectedRow() const;
@@ -46,6 +47,7 @@ private:
     QPushButton* m_browseButton = nullptr;
     QPushButton* m_registerButton = nullptr;
     QPushButton* m_hubButton = nullptr;
+    QPushButton* m_newModelButton = nullptr;
     QFrame* m_errorFrame = nullptr;
     QLabel* m_errorLabel = nullptr;
     QTableView* m_view = nullptr;
