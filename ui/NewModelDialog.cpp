@@ -129,13 +129,7 @@ void NewModelWorker::create(const NewModelRequest& request) {
     }
 }
 
-NewModelDialog::NewModelDialog(ModelRegistry* registry, QWidget* parent) : QDialog(parent), m_registry(registry) {
-    qRegisterMetaType<NewModelRequest>();
-    setObjectName("newModelDialog");
-    setWindowTitle(tr("New Model"));
-    setAccessibleName(tr("New model"));
-    auto* layout = new QVBoxLayout(this);
-
+QGroupBox* NewModelDialog::buildShapeBox() {
     auto* shapeBox = new QGroupBox(tr("Shape (config.json)"), this);
     auto* shapeForm = new QFormLayout(shapeBox);
     m_presetCombo = new QComboBox(shapeBox);
@@ -171,8 +165,11 @@ NewModelDialog::NewModelDialog(ModelRegistry* registry, QWidget* parent) : QDial
     shapeForm->addRow(tr("feed_forward_&proj:"), m_feedForward);
     shapeForm->addRow(QString(), m_tie);
     shapeForm->addRow(tr("dr&opout_rate:"), m_dropout);
-    layout->addWidget(shapeBox);
 
+    return shapeBox;
+}
+
+QGroupBox* NewModelDialog::buildTokenizerBox() {
     auto* tokenizerBox = new QGroupBox(tr("Tokenizer (vocab_size follows it)"), this);
     auto* tokenizerForm = new QFormLayout(tokenizerBox);
     m_useExisting = new QRadioButton(tr("&Use an existing tokenizer folder (spiece.model)"), tokenizerBox);
@@ -206,8 +203,12 @@ NewModelDialog::NewModelDialog(ModelRegistry* registry, QWidget* parent) : QDial
     tokenizerForm->addRow(m_trainNew);
     tokenizerForm->addRow(tr("D&ata:"), dataRow);
     tokenizerForm->addRow(tr("P&ieces:"), m_pieces);
-    layout->addWidget(tokenizerBox);
 
+    return tokenizerBox;
+}
+
+// Seed and output folder, then what the dialog reports: the estimate, progress, status and the buttons.
+void NewModelDialog::buildOutputAndStatus(QVBoxLayout* layout) {
     auto* outputForm = new QFormLayout;
     m_seed = new LongSpinBox(this);
     m_seed->setRange(0, std::numeric_limits<qint64>::max());
@@ -255,15 +256,9 @@ NewModelDialog::NewModelDialog(ModelRegistry* registry, QWidget* parent) : QDial
     buttons->addWidget(m_cancelButton);
     layout->addLayout(buttons);
 
-    m_worker = new NewModelWorker;
-    m_worker->moveToThread(&m_thread);
-    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
-    connect(this, &NewModelDialog::requestCreate, m_worker, &NewModelWorker::create);
-    connect(m_worker, &NewModelWorker::progress, this, &NewModelDialog::onProgress);
-    connect(m_worker, &NewModelWorker::finished, this, &NewModelDialog::onFinished);
-    connect(m_worker, &NewModelWorker::failed, this, &NewModelDialog::onFailed);
-    m_thread.start();
+}
 
+void NewModelDialog::connectFields() {
     for (QSpinBox* box : {m_dModel, m_dFf, m_dKv, m_numHeads, m_numLayers, m_numDecoderLayers, m_pieces})
         connect(box, qOverload<int>(&QSpinBox::valueChanged), this, &NewModelDialog::updateEstimate);
     connect(m_feedForward, qOverload<int>(&QComboBox::currentIndexChanged), this, &NewModelDialog::updateEstimate);
@@ -279,6 +274,30 @@ NewModelDialog::NewModelDialog(ModelRegistry* registry, QWidget* parent) : QDial
     connect(m_outputBrowse, &QPushButton::clicked, this, [this] { browseFolder(m_outputEdit, tr("New Model Folder")); });
     connect(m_createButton, &QPushButton::clicked, this, &NewModelDialog::accept);
     connect(m_cancelButton, &QPushButton::clicked, this, &NewModelDialog::reject);
+
+}
+
+NewModelDialog::NewModelDialog(ModelRegistry* registry, QWidget* parent) : QDialog(parent), m_registry(registry) {
+    qRegisterMetaType<NewModelRequest>();
+    setObjectName("newModelDialog");
+    setWindowTitle(tr("New Model"));
+    setAccessibleName(tr("New model"));
+    auto* layout = new QVBoxLayout(this);
+
+    layout->addWidget(buildShapeBox());
+    layout->addWidget(buildTokenizerBox());
+    buildOutputAndStatus(layout);
+
+    m_worker = new NewModelWorker;
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(this, &NewModelDialog::requestCreate, m_worker, &NewModelWorker::create);
+    connect(m_worker, &NewModelWorker::progress, this, &NewModelDialog::onProgress);
+    connect(m_worker, &NewModelWorker::finished, this, &NewModelDialog::onFinished);
+    connect(m_worker, &NewModelWorker::failed, this, &NewModelDialog::onFailed);
+    m_thread.start();
+
+    connectFields();
 
     tokenizerChanged();
     applyPreset(0);

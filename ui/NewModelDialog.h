@@ -88,6 +88,10 @@ private slots:
     void onFailed(const QString& message);
 
 private:
+    class QGroupBox* buildShapeBox();
+    class QGroupBox* buildTokenizerBox();
+    void buildOutputAndStatus(class QVBoxLayout* layout);
+    void connectFields();
     void setRunning(bool running);
     void showError(const QString& message);
     QString browseFolder(QLineEdit* edit, const QString& title);

@@ -561,5 +561,22 @@ RunInfo read_run(const std::string& dir) {
     return info;
 }
 
+// (<name>.tmp-<pid>-<n> are write_atomically's temporaries; <name>.deleting, discard_tree's.)
+void remove_stale_temporaries(const std::string& run_dir) {
+    auto ends_with = [](const std::string& s, const std::string& tail) {
+        return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    std::vector<std::string> doomed;
+    if (DIR* d = ::opendir(run_dir.c_str())) {
+        while (auto* e = ::readdir(d)) {
+            const std::string name = e->d_name;
+            const bool is_temporary_file = name.find(".tmp-") != std::string::npos &&
+                                           name.find_first_not_of("0123456789-", name.rfind(".tmp-") + 5) == std::string::npos;
+            if (ends_with(name, ".deleting") || ends_with(name, ".tmp") || is_temporary_file) doomed.push_back(join_path(run_dir, name));
+        }
+        ::closedir(d);
+    }
+    for (const auto& path : doomed) remove_tree(path);
+}
 
 }  // namespace sumlab

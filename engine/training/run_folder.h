@@ -76,6 +76,11 @@ std::string sha256_file(const std::string& path);
 
 // Removes a folder and everything in it (checkpoints beyond save_total_limit, stale temporaries).
 void remove_tree(const std::string& path);
+
+// Removes what a kill can leave in a run folder: folders being deleted (<name>.deleting), unfinished
+// checkpoint or final folders (<name>.tmp) and temporary files (<file>.tmp-<pid>-<n>). Call it holding the
+// run lock, so none belongs to a live writer.
+void remove_stale_temporaries(const std::string& run_dir);
 // The same for a folder whose name means "complete" (checkpoint-N, final): it is first renamed to
 // path + ".deleting", so a kill in the middle never leaves a half-deleted folder under that name.
 void discard_tree(const std::string& path);

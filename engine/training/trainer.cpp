@@ -138,26 +138,6 @@ StepMetrics step_metrics(const TrainerState& state, int64_t max_steps, double ep
     return m;
 }
 
-// What a kill can leave in a run folder: folders being deleted (<name>.deleting, discard_tree),
-// unfinished checkpoint or final folders (<name>.tmp) and temporary files (<file>.tmp-<pid>-<n>,
-// write_atomically). The run lock is held, so none belongs to a live writer.
-void remove_stale_temporaries(const std::string& run_dir) {
-    auto ends_with = [](const std::string& s, const std::string& tail) {
-        return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-    };
-    std::vector<std::string> doomed;
-    if (DIR* d = ::opendir(run_dir.c_str())) {
-        while (auto* e = ::readdir(d)) {
-            const std::string name = e->d_name;
-            const bool is_temporary_file = name.find(".tmp-") != std::string::npos &&
-                                           name.find_first_not_of("0123456789-", name.rfind(".tmp-") + 5) == std::string::npos;
-            if (ends_with(name, ".deleting") || ends_with(name, ".tmp") || is_temporary_file) doomed.push_back(join_path(run_dir, name));
-        }
-        ::closedir(d);
-    }
-    for (const auto& path : doomed) remove_tree(path);
-}
-
 struct AccumulatedLoss {
     double loss = 0.0;       // mean token loss of the whole accumulated batch
     int64_t all_tokens = 0;  // source + label tokens, for tokens/s
