@@ -48,13 +48,16 @@ QString mnemonicLabel(const std::string& key, QSet<QChar>& taken) {
 }  // namespace
 
 GenerationSettingsWidget::GenerationSettingsWidget(const QString& prefix, QWidget* parent) : QWidget(parent) {
-    // Two rows, so the pages keep their width: the search settings, then do_sample and what it enables.
+    // Three rows, so the pages keep their width: the search settings, do_sample and what it enables, and the
+    // precision the systems are loaded in.
     auto* rows = new QVBoxLayout(this);
     rows->setContentsMargins(0, 0, 0, 0);
     auto* searchRow = new QHBoxLayout;
     auto* samplingRow = new QHBoxLayout;
     rows->addLayout(searchRow);
     rows->addLayout(samplingRow);
+    auto* precisionRow = new QHBoxLayout;
+    rows->addLayout(precisionRow);
     QSet<QChar> taken;
     for (const sumlab::GenerationSettingSpec& s : sumlab::generation_settings()) {
         if (!s.is_form) continue;
@@ -105,8 +108,8 @@ GenerationSettingsWidget::GenerationSettingsWidget(const QString& prefix, QWidge
                                   "bfloat16 instructions, so bfloat16 would be emulated and slower than float32"));
     auto* dtypeLabel = new QLabel(tr("d&type"), this);
     dtypeLabel->setBuddy(m_dtype);
-    searchRow->addWidget(dtypeLabel);
-    searchRow->addWidget(m_dtype);
+    precisionRow->addWidget(dtypeLabel);
+    precisionRow->addWidget(m_dtype);
     connect(m_dtype, &QComboBox::currentIndexChanged, this, &GenerationSettingsWidget::changed);
     m_quantize = new QComboBox(this);
     m_quantize->addItem(QStringLiteral("none"));
@@ -116,8 +119,8 @@ GenerationSettingsWidget::GenerationSettingsWidget(const QString& prefix, QWidge
                             "float32 weights on the CPU only; none is exact to transformers"));
     auto* quantizeLabel = new QLabel(tr("&quantize"), this);
     quantizeLabel->setBuddy(m_quantize);
-    searchRow->addWidget(quantizeLabel);
-    searchRow->addWidget(m_quantize);
+    precisionRow->addWidget(quantizeLabel);
+    precisionRow->addWidget(m_quantize);
     // int8 quantizes float32 weights (check_quantize refuses bfloat16): the choice exists only with float32.
     auto followDtype = [this] {
         const bool fp32 = m_dtype->currentText() == QStringLiteral("float32");
@@ -129,6 +132,7 @@ GenerationSettingsWidget::GenerationSettingsWidget(const QString& prefix, QWidge
     followDtype();
     searchRow->addStretch(1);
     samplingRow->addStretch(1);
+    precisionRow->addStretch(1);
     if (auto* sample = qobject_cast<QCheckBox*>(m_fields.value(QStringLiteral("do_sample")))) {
         auto follow = [this](bool on) {
             for (QWidget* w : m_samplingFields) w->setEnabled(on);
