@@ -365,6 +365,8 @@ void ComparePage::connectControls() {
     });
 }
 
+bool ComparePage::selectSystem(const SystemSpec& system) { return m_picker->selectSystem(system); }
+
 ComparePage::~ComparePage() {
     m_worker->requestStop();
     m_thread.quit();

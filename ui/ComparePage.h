@@ -53,6 +53,8 @@ public:
     QStringList currentReferences() const { return m_references; }
 
     SystemPicker* systemPicker() const { return m_picker; }
+    // Chooses `system` among the compared ones (SystemPicker::selectSystem); false when the picker lacks it.
+    bool selectSystem(const SystemSpec& system);
     GenerationSettingsWidget* generationSettings() const { return m_settings; }
 
 signals:

@@ -356,6 +356,8 @@ void EvaluatePage::startWorkers() {
     });
 }
 
+bool EvaluatePage::selectSystem(const SystemSpec& system) { return m_picker->selectSystem(system); }
+
 EvaluatePage::~EvaluatePage() {
     m_evaluationWorker->requestStop();
     m_evaluationThread.quit();

@@ -24,6 +24,7 @@ class QLayout;
 class ScoreTableModel;
 class ScoreWorker;
 class SystemPicker;
+struct SystemSpec;
 
 class EvaluatePage : public QWidget {
     Q_OBJECT
@@ -59,6 +60,8 @@ public:
     ExampleDeltaModel* exampleModel() const { return m_exampleModel; }
     EvaluationChart* chart() const { return m_chart; }
     SystemPicker* systemPicker() const { return m_picker; }
+    // Chooses `system` among the evaluated ones (SystemPicker::selectSystem); false when the picker lacks it.
+    bool selectSystem(const SystemSpec& system);
     GenerationSettingsWidget* generationSettings() const { return m_settings; }
 
 signals:

@@ -9,6 +9,7 @@
 #include "ui/ModelsPage.h"
 #include "ui/RatingPage.h"
 #include "ui/RunsPage.h"
+#include "ui/SystemPicker.h"
 #include "ui/TrainPage.h"
 
 #include <QAction>
@@ -145,6 +146,22 @@ void MainWindow::connectPages() {
         showPage(TrainPageIndex);
         m_trainPage->rerun(dir);
     });
+    // The runs' final models and checkpoints are systems of the Compare and Evaluate pages, from the Runs page's
+    // scans (not scanned again); its Compare / Evaluate actions open those pages with the checkpoint chosen.
+    const auto feedRunSystems = [this] {
+        const QVector<SystemSpec> systems = m_runsPage->runSystems();
+        m_comparePage->systemPicker()->setRunSystems(systems);
+        m_evaluatePage->systemPicker()->setRunSystems(systems);
+    };
+    connect(m_runsPage, &RunsPage::refreshed, this, feedRunSystems);
+    const auto openWith = [this, feedRunSystems, showMessage](int page, const SystemSpec& system) {
+        feedRunSystems();
+        showPage(page);
+        const bool chosen = page == ComparePageIndex ? m_comparePage->selectSystem(system) : m_evaluatePage->selectSystem(system);
+        if (!chosen) showMessage(tr("%1 is no longer in the runs workspace").arg(system.label));
+    };
+    connect(m_runsPage, &RunsPage::compareRequested, this, [openWith](const SystemSpec& s) { openWith(ComparePageIndex, s); });
+    connect(m_runsPage, &RunsPage::evaluateRequested, this, [openWith](const SystemSpec& s) { openWith(EvaluatePageIndex, s); });
     connect(m_ratingPage, &RatingPage::statusMessage, this, showMessage);
     // The Lab guide ticks its steps from what the pages produce, and opens them.
     m_labGuide->watchRegistry(m_registry);

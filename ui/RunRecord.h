@@ -9,6 +9,7 @@
 #include <QMetaType>
 #include <QPair>
 #include <QString>
+#include <QStringList>
 #include <QVector>
 
 #include <limits>
@@ -39,6 +40,8 @@ struct RunRecord {
     QString bestMetricName;      // "eval_loss", "eval_rougeL", ...
     QVector<sumlab::EvalPredictions> predictions;  // eval_predictions.jsonl, as the engine reads it
     QString lastCheckpoint;
+    QStringList checkpoints;  // the complete checkpoint-N folders (paths), oldest first (list_checkpoints)
+    QString finalDir;         // final/, when the run wrote it; else empty
     QString error;          // status.json's message (why it failed)
     QDateTime startedAt;
     // run.json flattened to dotted keys ("arguments.learning_rate") and JSON-ish values, for the config diff.

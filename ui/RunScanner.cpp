@@ -55,6 +55,9 @@ RunRecord RunScanner::readRun(const QString& dir) {
         const sumlab::RunInfo info = sumlab::read_run(dir.toStdString());
         r.state = info.status;
         r.lastCheckpoint = QString::fromStdString(info.last_checkpoint);
+        // The folders the Compare and Evaluate pages offer as systems (ui/SystemPicker).
+        for (const auto& checkpoint : sumlab::list_checkpoints(r.dir.toStdString())) r.checkpoints << QString::fromStdString(checkpoint.second);
+        if (QFileInfo(QDir(r.dir).filePath(QStringLiteral("final"))).isDir()) r.finalDir = QDir(r.dir).filePath(QStringLiteral("final"));
         r.error = QString::fromStdString(info.error);
         // run.json as the engine reads it (RunConfig); one it refuses makes the run unreadable, with the reason.
         if (info.run_config) {

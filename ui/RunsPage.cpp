@@ -6,8 +6,11 @@
 #include "ui/RougePlotWidget.h"
 #include "ui/RunListModel.h"
 #include "ui/RunScanner.h"
+#include "ui/SystemPicker.h"
 
+#include <QAction>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QDesktopServices>
 #include <QDir>
 #include <QFileDialog>
@@ -19,6 +22,7 @@
 #include <QLocale>
 #include <QPushButton>
 #include <QSettings>
+#include <QSignalBlocker>
 #include <QSplitter>
 #include <QTabWidget>
 #include <QTableView>
@@ -67,7 +71,10 @@ RunsPage::RunsPage(QWidget* parent) : QWidget(parent) {
     setTabOrder(m_view, m_resumeButton);
     setTabOrder(m_resumeButton, m_rerunButton);
     setTabOrder(m_rerunButton, m_revealButton);
-    setTabOrder(m_revealButton, tabs);
+    setTabOrder(m_revealButton, m_checkpointCombo);
+    setTabOrder(m_checkpointCombo, m_compareButton);
+    setTabOrder(m_compareButton, m_evaluateButton);
+    setTabOrder(m_evaluateButton, tabs);
 
     updateButtons();
     setWorkspace(QSettings().value(QStringLiteral("runs/workspace"), defaultWorkspace()).toString());
@@ -93,7 +100,7 @@ QLayout* RunsPage::buildWorkspaceRow() {
     return top;
 }
 
-// The runs table with Resume, Re-run and Reveal Folder under it.
+// The runs table with Resume, Re-run and Reveal Folder under it, and the checkpoint to compare or evaluate.
 QWidget* RunsPage::buildRunList(QWidget* parent) {
     auto* listBox = new QWidget(parent);
     auto* listLayout = new QVBoxLayout(listBox);
@@ -120,8 +127,47 @@ QWidget* RunsPage::buildRunList(QWidget* parent) {
     buttons->addWidget(m_rerunButton);
     buttons->addWidget(m_revealButton);
     buttons->addStretch(1);
+    auto* checkpointLabel = new QLabel(tr("Chec&kpoint:"), listBox);
+    m_checkpointCombo = new QComboBox(listBox);
+    // Sized for "checkpoint-1000 ★", not to its longest entry, so the row never widens the window.
+    m_checkpointCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_checkpointCombo->setMinimumContentsLength(12);
+    Accessible::describe(m_checkpointCombo, "runCheckpointCombo", tr("Checkpoint"),
+                         tr("The selected run's final model or adapter, or one of its checkpoints (★ the best), to compare or evaluate"));
+    checkpointLabel->setBuddy(m_checkpointCombo);
+    m_compareButton = new QPushButton(tr("Com&pare"), listBox);
+    Accessible::describe(m_compareButton, "compareCheckpointButton", tr("Compare checkpoint"),
+                         tr("Open the Compare page with the chosen checkpoint as one of its systems"));
+    m_evaluateButton = new QPushButton(tr("E&valuate"), listBox);
+    Accessible::describe(m_evaluateButton, "evaluateCheckpointButton", tr("Evaluate checkpoint"),
+                         tr("Open the Evaluate page with the chosen checkpoint as one of its systems"));
+    buttons->addWidget(checkpointLabel);
+    buttons->addWidget(m_checkpointCombo);
+    buttons->addWidget(m_compareButton);
+    buttons->addWidget(m_evaluateButton);
     listLayout->addLayout(buttons);
+    buildContextMenu();
     return listBox;
+}
+
+// The runs table's context menu: the buttons' actions, for the run under the cursor (a right click selects it).
+void RunsPage::buildContextMenu() {
+    auto addAction = [this](const QString& text, const char* name, void (RunsPage::*slot)()) {
+        auto* action = new QAction(text, m_view);
+        action->setObjectName(QString::fromLatin1(name));
+        connect(action, &QAction::triggered, this, slot);
+        m_view->addAction(action);
+        return action;
+    };
+    addAction(tr("Resume"), "resumeRunAction", &RunsPage::resumeSelected);
+    addAction(tr("Re-run"), "rerunAction", &RunsPage::rerunSelected);
+    addAction(tr("Reveal Folder"), "revealRunAction", &RunsPage::revealSelected);
+    auto* separator = new QAction(m_view);
+    separator->setSeparator(true);
+    m_view->addAction(separator);
+    m_compareAction = addAction(tr("Compare Checkpoint"), "compareCheckpointAction", &RunsPage::compareSelected);
+    m_evaluateAction = addAction(tr("Evaluate Checkpoint"), "evaluateCheckpointAction", &RunsPage::evaluateSelected);
+    m_view->setContextMenuPolicy(Qt::ActionsContextMenu);
 }
 
 // The selected runs' curves, evaluations and configuration.
@@ -210,6 +256,14 @@ void RunsPage::connectControls() {
     connect(m_resumeButton, &QPushButton::clicked, this, &RunsPage::resumeSelected);
     connect(m_rerunButton, &QPushButton::clicked, this, &RunsPage::rerunSelected);
     connect(m_revealButton, &QPushButton::clicked, this, &RunsPage::revealSelected);
+    connect(m_compareButton, &QPushButton::clicked, this, &RunsPage::compareSelected);
+    connect(m_evaluateButton, &QPushButton::clicked, this, &RunsPage::evaluateSelected);
+    connect(m_checkpointCombo, &QComboBox::currentIndexChanged, this, &RunsPage::updateButtons);
+    // An evaluation row picks the checkpoint saved at its step, when there is one.
+    connect(m_evaluations, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) {
+        while (item && item->parent()) item = item->parent();
+        if (item) chooseCheckpoint(QStringLiteral("checkpoint-%1").arg(item->data(0, Qt::UserRole).toLongLong()));
+    });
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RunsPage::showSelection);
     connect(m_onlyDifferencesCheck, &QCheckBox::toggled, this, [this](bool only) {
         m_diff->setOnlyDifferences(only);
@@ -347,6 +401,7 @@ void RunsPage::showEvaluations(const QVector<RunRecord>& runs) {
     for (const sumlab::EvalMetrics& e : r.curves.evals) {
         auto* item = new QTreeWidgetItem(m_evaluations);
         item->setText(0, locale.toString(e.step));
+        item->setData(0, Qt::UserRole, QVariant::fromValue<qint64>(e.step));
         item->setText(1, locale.toString(e.epoch, 'f', 2));
         item->setText(2, locale.toString(e.eval_loss, 'f', 4));
         if (e.has_rouge) {
@@ -371,10 +426,70 @@ void RunsPage::showEvaluations(const QVector<RunRecord>& runs) {
     for (int c = 0; c < 8; ++c) m_evaluations->resizeColumnToContents(c);
 }
 
+QVector<SystemSpec> RunsPage::runSystems() const {
+    QVector<SystemSpec> out;
+    for (int row = 0; row < m_model->rowCount(); ++row) out += SystemPicker::systemsOfRun(m_model->run(row));
+    return out;
+}
+
+SystemSpec RunsPage::chosenCheckpoint() const {
+    const int i = m_checkpointCombo->currentIndex();
+    return i >= 0 && i < m_checkpointSystems.size() ? m_checkpointSystems[i] : SystemSpec{};
+}
+
+bool RunsPage::chooseCheckpoint(const QString& name) {
+    for (int i = 0; i < m_checkpointSystems.size(); ++i) {
+        const SystemSpec& s = m_checkpointSystems[i];
+        if (QFileInfo(s.adapterDir.isEmpty() ? s.modelDir : s.adapterDir).fileName() == name) {
+            m_checkpointCombo->setCurrentIndex(i);
+            return true;
+        }
+    }
+    return false;
+}
+
+void RunsPage::updateCheckpoints(const RunRecord* run) {
+    const QVector<SystemSpec> systems = run ? SystemPicker::systemsOfRun(*run) : QVector<SystemSpec>{};
+    if (systems == m_checkpointSystems) return;  // a poll that changed nothing keeps the user's choice
+    const SystemSpec previous = chosenCheckpoint();
+    const QSignalBlocker block(m_checkpointCombo);
+    m_checkpointSystems = systems;
+    m_checkpointCombo->clear();
+    int choice = -1;
+    const qint64 best = run ? run->bestStep() : -1;
+    for (int i = 0; i < systems.size(); ++i) {
+        const SystemSpec& s = systems[i];
+        const QString folder = s.adapterDir.isEmpty() ? s.modelDir : s.adapterDir;
+        const QString name = QFileInfo(folder).fileName();
+        m_checkpointCombo->addItem(name == QStringLiteral("checkpoint-%1").arg(best) ? name + QStringLiteral(" ★") : name);
+        m_checkpointCombo->setItemData(i, folder, Qt::ToolTipRole);
+        if (s.modelDir == previous.modelDir && s.adapterDir == previous.adapterDir) choice = i;
+    }
+    if (choice >= 0) m_checkpointCombo->setCurrentIndex(choice);
+    // Else final/ when the run wrote it (listed first), else the best checkpoint, else the newest (listed first).
+    else if (!run || !run->finalDir.isEmpty() || !chooseCheckpoint(QStringLiteral("checkpoint-%1").arg(best)))
+        m_checkpointCombo->setCurrentIndex(systems.isEmpty() ? -1 : 0);
+}
+
 void RunsPage::updateButtons() {
     const QVector<int> rows = selectedRows();
     const bool one = rows.size() == 1;
     const RunRecord* r = one ? &m_model->run(rows.front()) : nullptr;
+    updateCheckpoints(r);
+    const bool hasCheckpoint = chosenCheckpoint().isValid();
+    m_checkpointCombo->setEnabled(!m_checkpointSystems.isEmpty());
+    m_compareButton->setEnabled(hasCheckpoint);
+    m_evaluateButton->setEnabled(hasCheckpoint);
+    m_compareAction->setEnabled(hasCheckpoint);
+    m_evaluateAction->setEnabled(hasCheckpoint);
+    const QString chosen = m_checkpointCombo->currentText();
+    m_compareAction->setText(hasCheckpoint ? tr("Compare %1").arg(chosen) : tr("Compare Checkpoint"));
+    m_evaluateAction->setText(hasCheckpoint ? tr("Evaluate %1").arg(chosen) : tr("Evaluate Checkpoint"));
+    for (QAction* a : m_view->actions()) {
+        if (a->objectName() == QLatin1String("resumeRunAction")) a->setEnabled(r && r->canResume());
+        else if (a->objectName() == QLatin1String("rerunAction")) a->setEnabled(r && r->isReadable);
+        else if (a->objectName() == QLatin1String("revealRunAction")) a->setEnabled(one);
+    }
     m_resumeButton->setEnabled(r && r->canResume());
     m_rerunButton->setEnabled(r && r->isReadable);
     m_revealButton->setEnabled(one);
@@ -401,6 +516,16 @@ void RunsPage::resumeSelected() {
 void RunsPage::rerunSelected() {
     const QVector<int> rows = selectedRows();
     if (rows.size() == 1) emit rerunRequested(m_model->run(rows.front()).dir);
+}
+
+void RunsPage::compareSelected() {
+    const SystemSpec s = chosenCheckpoint();
+    if (s.isValid()) emit compareRequested(s);
+}
+
+void RunsPage::evaluateSelected() {
+    const SystemSpec s = chosenCheckpoint();
+    if (s.isValid()) emit evaluateRequested(s);
 }
 
 void RunsPage::revealSelected() {

@@ -1,12 +1,14 @@
 // RunsPage: every run folder of a workspace with its status, method, key hyper-parameters, last losses,
 // ROUGE-L and best checkpoint (read on a RunScanner thread). Selecting runs shows their curves (loss and,
 // with predict_with_generate, ROUGE; several overlay), a configuration diff, and for one run its
-// evaluations with the kept generated summaries of each, the best checkpoint marked; a stopped run can be resumed, any run re-run with the same configuration, its folder revealed.
+// evaluations with the kept generated summaries of each, the best checkpoint marked; a stopped run can be resumed, any run re-run with the same configuration, its folder revealed,
+// and its final model or one of its checkpoints opened as a system on the Compare or Evaluate page.
 // Live runs are re-read while they change (file watcher plus a poll), so curves grow as metrics.jsonl does.
 #pragma once
 
 #include "ui/QtWidgetsFwd.h"
 #include "ui/RunRecord.h"
+#include "ui/SystemSpec.h"
 
 #include <QThread>
 #include <QWidget>
@@ -15,6 +17,7 @@ class ConfigDiffModel;
 class LossPlotWidget;
 class QFileSystemWatcher;
 class QLayout;
+class QAction;
 class QTimer;
 class QTreeWidget;
 class RougePlotWidget;
@@ -38,6 +41,12 @@ public:
     QTableView* runsView() const { return m_view; }
     // Selects the run in folder `dir` (false when it is not listed).
     bool selectRun(const QString& dir);
+    // The final/ and checkpoints of every listed run as systems (SystemPicker::systemsOfRun), in list order.
+    QVector<SystemSpec> runSystems() const;
+    // The selected run's final/ or checkpoint the Compare and Evaluate actions open (invalid when none).
+    SystemSpec chosenCheckpoint() const;
+    // Chooses the selected run's folder named `name` ("final", "checkpoint-140"); false when it has none.
+    bool chooseCheckpoint(const QString& name);
 
     // The default workspace: ~/SumLab/runs.
     static QString defaultWorkspace();
@@ -51,6 +60,9 @@ signals:
     void workspaceChanged(const QString& folder);
     void resumeRequested(const QString& runDir, const RunCurves& history);
     void rerunRequested(const QString& runDir);
+    // Compare / Evaluate for the chosen checkpoint: MainWindow opens that page with this system chosen.
+    void compareRequested(const SystemSpec& system);
+    void evaluateRequested(const SystemSpec& system);
     void statusMessage(const QString& message);
     // A scan finished and the list shows its result.
     void refreshed();
@@ -61,6 +73,8 @@ private slots:
     void resumeSelected();
     void rerunSelected();
     void revealSelected();
+    void compareSelected();
+    void evaluateSelected();
     void browseWorkspace();
 
 private:
@@ -73,6 +87,9 @@ private:
     void connectControls();
     QVector<int> selectedRows() const;
     void updateButtons();
+    // Lists the selected run's final/ and checkpoints in the checkpoint combo, keeping the choice when it stays.
+    void updateCheckpoints(const RunRecord* run);
+    void buildContextMenu();
     void watchLiveRuns();
     void showEvaluations(const QVector<RunRecord>& runs);
 
@@ -91,6 +108,12 @@ private:
     QPushButton* m_resumeButton = nullptr;
     QPushButton* m_rerunButton = nullptr;
     QPushButton* m_revealButton = nullptr;
+    QComboBox* m_checkpointCombo = nullptr;
+    QPushButton* m_compareButton = nullptr;
+    QPushButton* m_evaluateButton = nullptr;
+    QAction* m_compareAction = nullptr;
+    QAction* m_evaluateAction = nullptr;
+    QVector<SystemSpec> m_checkpointSystems;  // what m_checkpointCombo lists, in its order
     LossPlotWidget* m_plot = nullptr;
     RougePlotWidget* m_rougePlot = nullptr;
     QTreeWidget* m_evaluations = nullptr;

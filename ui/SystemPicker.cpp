@@ -5,12 +5,16 @@
 #include "ui/ModelRegistry.h"
 
 #include <QComboBox>
+#include <QDir>
+#include <QFileInfo>
 #include <QGridLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QRegularExpression>
 #include <QRegularExpressionValidator>
 #include <QSignalBlocker>
+
+#include <algorithm>
 
 namespace {
 
@@ -20,6 +24,11 @@ QString columnFromName(const QString& name) {
     column.replace(QRegularExpression(QStringLiteral("[^a-z0-9_]+")), QStringLiteral("_"));
     column.remove(QRegularExpression(QStringLiteral("^_+|_+$")));
     return column.isEmpty() ? QStringLiteral("system") : column;
+}
+
+// The same system: the same model and adapter folders, however their paths are spelt.
+bool sameFolders(const SystemSpec& a, const SystemSpec& b) {
+    return QDir::cleanPath(a.modelDir) == QDir::cleanPath(b.modelDir) && QDir::cleanPath(a.adapterDir) == QDir::cleanPath(b.adapterDir);
 }
 
 }  // namespace
@@ -38,7 +47,7 @@ SystemPicker::SystemPicker(ModelRegistry* registry, const QString& prefix, bool 
         combo->setMinimumContentsLength(12);
         Accessible::describe(combo, QStringLiteral("%1SystemCombo%2").arg(prefix).arg(row + 1).toLatin1().constData(),
                              tr("System %1").arg(row + 1),
-                             tr("A registered model, or an adapter on its base model (register them on the Models page)"));
+                             tr("A registered model, or an adapter on its base model (register them on the Models page), or a run's final model or checkpoint (from the Runs page)"));
         label->setBuddy(combo);
         grid->addWidget(label, line, base);
         grid->addWidget(combo, line, base + 1);
@@ -60,15 +69,15 @@ SystemPicker::SystemPicker(ModelRegistry* registry, const QString& prefix, bool 
             grid->addWidget(new QLabel(QStringLiteral("_summaries"), this), line, base + 3);
             m_columns << column;
             connect(combo, &QComboBox::currentIndexChanged, this, [this, row, combo] {
-                const int i = combo->currentIndex() - 1;
-                if (i >= 0 && i < m_available.size()) m_columns[row]->setText(m_available[i].column);
+                const int i = chosenIndex(row);
+                if (i >= 0) m_columns[row]->setText(m_available[i].column);
                 else m_columns[row]->clear();
             });
         }
     }
     grid->setColumnStretch(1, 1);
     grid->setColumnStretch(perSystem + 1, 1);
-    connect(m_registry, &ModelRegistry::entriesChanged, this, &SystemPicker::refresh);
+    connect(m_registry, &ModelRegistry::entriesChanged, this, [this] { refresh(); });
     refresh();
 }
 
@@ -88,7 +97,61 @@ QVector<SystemSpec> SystemPicker::labDefaults(const QVector<SystemSpec>& availab
     return chosen;
 }
 
-void SystemPicker::refresh() {
+QVector<SystemSpec> SystemPicker::systemsOfRun(const RunRecord& run) {
+    QVector<SystemSpec> out;
+    if (!run.isReadable || run.modelDir.isEmpty()) return out;
+    const bool lora = run.method == QLatin1String("lora");
+    QStringList folders;
+    if (!run.finalDir.isEmpty()) folders << run.finalDir;
+    for (auto it = run.checkpoints.crbegin(); it != run.checkpoints.crend(); ++it) folders << *it;
+    const qint64 best = run.bestStep();
+    const QString bestName = best >= 0 ? QStringLiteral("checkpoint-%1").arg(best) : QString();
+    for (const QString& folder : folders) {
+        const QString name = QFileInfo(folder).fileName();
+        SystemSpec s;
+        s.label = QStringLiteral("%1 / %2").arg(run.name, name) + (name == bestName ? QStringLiteral(" ★") : QString());
+        s.column = columnFromName(run.name + QLatin1Char('_') + name);
+        if (lora) {
+            s.modelDir = QDir::cleanPath(run.modelDir);
+            s.adapterDir = QDir::cleanPath(folder);
+        } else {
+            s.modelDir = QDir::cleanPath(folder);
+        }
+        out << s;
+    }
+    return out;
+}
+
+void SystemPicker::setRunSystems(const QVector<SystemSpec>& systems) {
+    // The Runs page rescans every few seconds; an unchanged list must not reset the combo boxes.
+    if (systems == m_runSystems) return;
+    m_runSystems = systems;
+    refresh(true);  // a run's new checkpoint must not undo the systems chosen
+}
+
+bool SystemPicker::selectSystem(const SystemSpec& system) {
+    int found = -1;
+    for (int i = 0; i < m_available.size() && found < 0; ++i)
+        if (sameFolders(m_available[i], system)) found = i;
+    if (found < 0) return false;
+    m_userChose = true;
+    int target = MaxSystems - 1;
+    for (int row = MaxSystems - 1; row >= 0; --row) {
+        if (chosenIndex(row) == found) return true;
+        if (chosenIndex(row) < 0) target = row;
+    }
+    m_combos[target]->setCurrentIndex(m_combos[target]->findData(found));
+    emit systemsChanged();
+    return true;
+}
+
+int SystemPicker::chosenIndex(int row) const {
+    const QVariant data = m_combos[row]->currentData();
+    const int i = data.isValid() ? data.toInt() : -1;
+    return i >= 0 && i < m_available.size() ? i : -1;
+}
+
+void SystemPicker::refresh(bool keepChoice) {
     const QVector<SystemSpec> previous = systems();
     m_available.clear();
     // The lab's roles go to the first pre-trained model, the first fine-tuned one and the first adapter.
@@ -128,20 +191,35 @@ void SystemPicker::refresh() {
         }
         m_available << s;
     }
+    m_registeredCount = m_available.size();
+    for (const SystemSpec& s : m_runSystems) {
+        bool registered = false;
+        for (int i = 0; i < m_registeredCount && !registered; ++i) registered = sameFolders(m_available[i], s);
+        if (!registered) m_available << s;
+    }
     for (QComboBox* combo : m_combos) {
         const QSignalBlocker block(combo);
         combo->clear();
-        combo->addItem(tr("(none)"));
-        for (const SystemSpec& s : m_available) combo->addItem(s.label);
+        combo->addItem(tr("(none)"), -1);
+        for (int i = 0; i < m_available.size(); ++i) {
+            const SystemSpec& s = m_available[i];
+            if (i == m_registeredCount) combo->insertSeparator(combo->count());  // the runs' systems below
+            combo->addItem(s.label, i);
+            if (i >= m_registeredCount)
+                combo->setItemData(combo->count() - 1,
+                                   s.adapterDir.isEmpty() ? tr("Model folder %1").arg(s.modelDir) : tr("LoRA adapter %1 on %2").arg(s.adapterDir, s.modelDir),
+                                   Qt::ToolTipRole);
+        }
     }
-    setSystems(m_userChose && !previous.isEmpty() ? previous : labDefaults(m_available));
+    // The lab's default roles are registered systems; a run's checkpoint is only chosen on purpose.
+    setSystems((m_userChose || keepChoice) && !previous.isEmpty() ? previous : labDefaults(m_available.mid(0, m_registeredCount)));
 }
 
 QVector<SystemSpec> SystemPicker::systems() const {
     QVector<SystemSpec> out;
     for (int row = 0; row < m_combos.size(); ++row) {
-        const int i = m_combos[row]->currentIndex() - 1;
-        if (i < 0 || i >= m_available.size()) continue;
+        const int i = chosenIndex(row);
+        if (i < 0) continue;
         SystemSpec s = m_available[i];
         if (m_withColumns && !m_columns[row]->text().isEmpty()) s.column = m_columns[row]->text();
         out << s;
@@ -153,10 +231,10 @@ void SystemPicker::setSystems(const QVector<SystemSpec>& systems) {
     for (int row = 0; row < m_combos.size(); ++row) {
         int index = 0;
         if (row < systems.size()) {
-            for (int i = 0; i < m_available.size(); ++i)
-                if (m_available[i].modelDir == systems[row].modelDir && m_available[i].adapterDir == systems[row].adapterDir) index = i + 1;
+            for (int i = 0; i < m_available.size() && index == 0; ++i)
+                if (sameFolders(m_available[i], systems[row])) index = m_combos[row]->findData(i);
         }
-        m_combos[row]->setCurrentIndex(index);
+        m_combos[row]->setCurrentIndex(std::max(index, 0));
         if (m_withColumns && row < systems.size() && index > 0) m_columns[row]->setText(systems[row].column);
     }
     emit systemsChanged();
