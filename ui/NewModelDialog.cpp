@@ -44,17 +44,7 @@ namespace {
 
 // The config.json the fields describe (vocabulary and special ids from the tokenizer).
 sumlab::T5Config configOf(const ModelShape& s, const QString& feedForwardProj, double dropoutRate) {
-    sumlab::T5Config c;
-    c.vocab_size = s.vocabSize;
-    c.d_model = s.dModel;
-    c.d_kv = s.dKv;
-    c.d_ff = s.dFf;
-    c.num_layers = s.numLayers;
-    c.num_decoder_layers = s.numDecoderLayers;
-    c.num_heads = s.numHeads;
-    c.relative_attention_num_buckets = s.relativeAttentionNumBuckets;
-    c.feed_forward_proj = feedForwardProj.toStdString();
-    c.tie_word_embeddings = s.tieWordEmbeddings;
+    sumlab::T5Config c = TrainingEstimator::configOf(s, feedForwardProj);
     c.dropout_rate = dropoutRate;
     return c;
 }

@@ -13,23 +13,6 @@
 
 namespace {
 
-// The config the engine needs, from what the Models page read out of config.json. ModelInfo carries no
-// dropout_rate: the config's default (0.1, FLAN-T5's) stands unless the form overrides it.
-sumlab::T5Config configOf(const ModelShape& s, const QString& feedForwardProj) {
-    sumlab::T5Config c;
-    c.vocab_size = s.vocabSize;
-    c.d_model = s.dModel;
-    c.d_kv = s.dKv;
-    c.d_ff = s.dFf;
-    c.num_layers = s.numLayers;
-    c.num_decoder_layers = s.numDecoderLayers;
-    c.num_heads = s.numHeads;
-    c.relative_attention_num_buckets = s.relativeAttentionNumBuckets;
-    // Every gated kind has the same parameters; the activation matters only to the memory estimate.
-    c.feed_forward_proj = !feedForwardProj.isEmpty() ? feedForwardProj.toStdString() : (s.isGated ? "gated-gelu" : "relu");
-    c.tie_word_embeddings = s.tieWordEmbeddings;
-    return c;
-}
 
 // The form's values as the engine reads a run.json, with a continued adapter's own LoRA settings.
 sumlab::TrainingArguments argumentsOf(const QJsonObject& values, const AdapterSummary* adapter) {
@@ -48,6 +31,25 @@ sumlab::TrainingArguments argumentsOf(const QJsonObject& values, const AdapterSu
 
 }  // namespace
 
+// The config the engine needs, from what the Models page read out of config.json. ModelInfo carries no
+// dropout_rate: the config's default (0.1, FLAN-T5's) stands unless the form overrides it.
+sumlab::T5Config TrainingEstimator::configOf(const ModelShape& s, const QString& feedForwardProj) {
+    sumlab::T5Config c;
+    c.vocab_size = s.vocabSize;
+    c.d_model = s.dModel;
+    c.d_kv = s.dKv;
+    c.d_ff = s.dFf;
+    c.num_layers = s.numLayers;
+    c.num_decoder_layers = s.numDecoderLayers;
+    c.num_heads = s.numHeads;
+    c.relative_attention_num_buckets = s.relativeAttentionNumBuckets;
+    // Every gated kind has the same parameters; the activation matters only to the memory estimate.
+    c.feed_forward_proj = !feedForwardProj.isEmpty() ? feedForwardProj.toStdString() : (s.isGated ? "gated-gelu" : "relu");
+    c.tie_word_embeddings = s.tieWordEmbeddings;
+    return c;
+}
+
+
 ModelShape TrainingEstimator::shapeOf(const sumlab::T5Config& c) {
     ModelShape s;
     s.vocabSize = c.vocab_size;
@@ -63,7 +65,7 @@ ModelShape TrainingEstimator::shapeOf(const sumlab::T5Config& c) {
     return s;
 }
 
-qint64 TrainingEstimator::parameterCount(const ModelShape& shape) { return sumlab::t5_parameter_count(configOf(shape, {})); }
+qint64 TrainingEstimator::parameterCount(const ModelShape& shape) { return sumlab::t5_parameter_count(TrainingEstimator::configOf(shape, {})); }
 
 qint64 TrainingEstimator::loraParameterCount(const ModelShape& shape, qint64 r, const QStringList& targets, QString* error) {
     sumlab::LoraConfig lora;

@@ -53,6 +53,9 @@ public:
 
     // What the estimates need of a model's config.json (ModelInspector stores it in ModelInfo::shape).
     static ModelShape shapeOf(const sumlab::T5Config& config);
+    // The other way: the config the engine needs from a shape (ModelInfo carries no dropout_rate: the
+    // config's default stands). An empty feedForwardProj follows the shape's gated flag.
+    static sumlab::T5Config configOf(const ModelShape& shape, const QString& feedForwardProj);
 
     // Parameters of a T5 model with this shape (what count_parameters gives for the built model).
     static qint64 parameterCount(const ModelShape& shape);

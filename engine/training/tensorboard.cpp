@@ -177,8 +177,13 @@ void TensorBoardWriter::add_scalar(const std::string& tag, double value, int64_t
     std::string v;
     put_bytes(v, kValueTag, tag);
     put_float(v, kValueSimpleValue, static_cast<float>(value));
+    write_summary(v, step);
+}
+
+// An Event{step, summary: Summary{value: [v]}} record.
+void TensorBoardWriter::write_summary(const std::string& value, int64_t step) {
     std::string summary;
-    put_bytes(summary, kSummaryValue, v);
+    put_bytes(summary, kSummaryValue, value);
     std::string fields;
     put_int64(fields, kEventStep, step);
     put_bytes(fields, kEventSummary, summary);
@@ -201,12 +206,7 @@ void TensorBoardWriter::add_text(const std::string& tag, const std::string& text
     put_bytes(v, kValueTag, tag + "/text_summary");
     put_bytes(v, kValueTensor, tensor);
     put_bytes(v, kValueMetadata, metadata);
-    std::string summary;
-    put_bytes(summary, kSummaryValue, v);
-    std::string fields;
-    put_int64(fields, kEventStep, step);
-    put_bytes(fields, kEventSummary, summary);
-    write_event(fields);
+    write_summary(v, step);
 }
 
 void TensorBoardWriter::add_logs(const nlohmann::json& line) {

@@ -51,6 +51,7 @@ public:
 
 private:
     void write_event(const std::string& fields_after_wall_time);
+    void write_summary(const std::string& value, int64_t step);
 
     std::string path_;
     std::FILE* file_ = nullptr;
