@@ -470,6 +470,13 @@ BenchRegistry standard_bench_registry() {
     r.add({"train_lora_bf16", "the LoRA step with --bf16 (bfloat16 autocast, fp32 weights and AdamW)",
            {"train_lora_bf16_s", "train_lora_bf16_peak_rss_mb"},
            {}});
+    // Peak memory is the point of these two; run each alone (--only) so the heap earlier rows kept does not count.
+    r.add({"train_full_gc", "the full fine-tuning step with --gradient-checkpointing (each block recomputed in backward)",
+           {"train_full_gc_s", "train_full_gc_model_gflops", "train_full_gc_peak_rss_mb"},
+           {}});
+    r.add({"train_lora_gc", "the LoRA step with --gradient-checkpointing",
+           {"train_lora_gc_s", "train_lora_gc_peak_rss_mb"},
+           {}});
     return r;
 }
 

@@ -30,7 +30,7 @@ StepInputs make_inputs(const T5Config& config, uint64_t seed) {
     return in;
 }
 
-BenchResult measure_training(BenchContext& context, bool lora, bool bf16) {
+BenchResult measure_training(BenchContext& context, bool lora, bool bf16, bool checkpointing = false) {
     T5Config config = context.model_config();
     config.dropout_rate = 0.1;
     T5ForConditionalGeneration model(config);
@@ -51,6 +51,7 @@ BenchResult measure_training(BenchContext& context, bool lora, bool bf16) {
         apply_lora(*model, c);
     }
     model->train();
+    model->set_gradient_checkpointing(checkpointing);  // --gradient-checkpointing: blocks recomputed in backward
     const TrainableParameters trainable = trainable_parameters_of(*model);
     const std::vector<torch::Tensor>& tensors = trainable.tensors;
     AdamW optimizer(trainable.named, args);
@@ -72,11 +73,12 @@ BenchResult measure_training(BenchContext& context, bool lora, bool bf16) {
     TimingStats t = time_repeated(step, context.settings().repeats, context.settings().warmups);
     const double peak = peak_rss_mb();  // before profiling, whose event lists take memory of their own
     context.profile(std::string(lora ? "LoRA r=32 (q,v) training step" : "full fine-tuning step") + (bf16 ? ", bf16" : ""), step);
-    const std::string prefix = std::string(lora ? "train_lora" : "train_full") + (bf16 ? "_bf16" : "");
+    const std::string prefix = std::string(lora ? "train_lora" : "train_full") + (bf16 ? "_bf16" : "") + (checkpointing ? "_gc" : "");
     const double flops = t5_training_step_flops(config, kBatch, kSource, kTarget, lora);
     BenchResult r;
     r.values.push_back({prefix + "_s", t.median_s,
-                        std::string(lora ? "LoRA r=32 (q,v) step" : "full fine-tuning step") + (bf16 ? " bf16" : "") + ", batch 8 x 256/64",
+                        std::string(lora ? "LoRA r=32 (q,v) step" : "full fine-tuning step") + (bf16 ? " bf16" : "") +
+                            (checkpointing ? " with gradient checkpointing" : "") + ", batch 8 x 256/64",
                         "s", t.min_s, t.max_s});
     r.values.push_back({prefix + "_model_gflops", flops / t.median_s / 1e9, prefix + " model arithmetic", "GFLOP/s", {}, {}});
     r.values.push_back({prefix + "_peak_rss_mb", peak, prefix + " peak resident memory", "MiB", {}, {}});
@@ -113,6 +115,8 @@ void provide_training_benchmarks(BenchRegistry& registry) {
     registry.provide("train_lora", [](BenchContext& c) { return measure_training(c, true, false); });
     registry.provide("train_full_bf16", [](BenchContext& c) { return measure_training(c, false, true); });
     registry.provide("train_lora_bf16", [](BenchContext& c) { return measure_training(c, true, true); });
+    registry.provide("train_full_gc", [](BenchContext& c) { return measure_training(c, false, false, true); });
+    registry.provide("train_lora_gc", [](BenchContext& c) { return measure_training(c, true, false, true); });
 }
 
 }  // namespace sumlab
