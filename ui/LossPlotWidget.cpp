@@ -448,16 +448,25 @@ bool LossPlotWidget::exportCsv(const QString& path, QString* error) const {
         return false;
     }
     QTextStream out(&file);
-    out << "run,kind,step,epoch,tokens_seen,loss,loss_smoothed,learning_rate,grad_norm,eval_loss\n";
+    // The eval_rouge* columns (predict_with_generate) are empty for evaluations that generated nothing.
+    out << "run,kind,step,epoch,tokens_seen,loss,loss_smoothed,learning_rate,grad_norm,eval_loss,eval_rouge1,eval_rouge2,"
+           "eval_rougeL,eval_rougeLsum,eval_gen_len\n";
     for (const RunGraphs& r : m_runs) {
         const QString name = csvField(r.curves.name);
         for (int i = 0; i < r.curves.steps.size(); ++i) {
             const sumlab::StepMetrics& p = r.curves.steps[i];
             out << name << ",train," << p.step << ',' << number(p.epoch) << ',' << p.tokens_seen << ',' << number(p.loss) << ','
-                << number(r.smoothed.value(i)) << ',' << number(p.learning_rate) << ',' << number(p.grad_norm) << ",\n";
+                << number(r.smoothed.value(i)) << ',' << number(p.learning_rate) << ',' << number(p.grad_norm) << ",,,,,,\n";
         }
-        for (const sumlab::EvalMetrics& e : r.curves.evals)
-            out << name << ",eval," << e.step << ',' << number(e.epoch) << ",,,,,," << number(e.eval_loss) << '\n';
+        for (const sumlab::EvalMetrics& e : r.curves.evals) {
+            out << name << ",eval," << e.step << ',' << number(e.epoch) << ",,,,,," << number(e.eval_loss);
+            if (e.has_rouge)
+                out << ',' << number(e.eval_rouge1) << ',' << number(e.eval_rouge2) << ',' << number(e.eval_rougeL) << ','
+                    << number(e.eval_rougeLsum) << ',' << number(e.eval_gen_len);
+            else
+                out << ",,,,,";
+            out << '\n';
+        }
     }
     out.flush();
     if (!file.commit()) {

@@ -201,7 +201,15 @@ void TestLossPlotWidget::exportsCsv() {
     QTemporaryDir dir;
     LossPlotWidget plot;
     plot.setSmoothing(0);
-    plot.setRuns({RunCurves{QStringLiteral("run, one"), {step(1, 2, 1e-3, 10), step(2, 1, 5e-4, 20)}, {eval(2, 1.5)}}});
+    sumlab::EvalMetrics generated = eval(4, 1.25);  // an evaluation with predict_with_generate
+    generated.has_rouge = true;
+    generated.eval_rouge1 = 0.375;
+    generated.eval_rouge2 = 0.125;
+    generated.eval_rougeL = 0.25;
+    generated.eval_rougeLsum = 0.3125;
+    generated.eval_gen_len = 17.5;
+    generated.eval_generated = 10;
+    plot.setRuns({RunCurves{QStringLiteral("run, one"), {step(1, 2, 1e-3, 10), step(2, 1, 5e-4, 20)}, {eval(2, 1.5), generated}}});
     const QString path = dir.filePath(QStringLiteral("loss.csv"));
     QString error;
     QVERIFY2(plot.exportCsv(path, &error), qPrintable(error));
@@ -209,10 +217,12 @@ void TestLossPlotWidget::exportsCsv() {
     QVERIFY(file.open(QIODevice::ReadOnly | QIODevice::Text));
     const QStringList lines = QString::fromUtf8(file.readAll()).split('\n', Qt::SkipEmptyParts);
     QCOMPARE(lines, (QStringList{
-                        QStringLiteral("run,kind,step,epoch,tokens_seen,loss,loss_smoothed,learning_rate,grad_norm,eval_loss"),
-                        QStringLiteral("\"run, one\",train,1,0.25,10,2,2,0.001,0,"),
-                        QStringLiteral("\"run, one\",train,2,0.5,20,1,1,0.0005,0,"),
-                        QStringLiteral("\"run, one\",eval,2,0.5,,,,,,1.5"),
+                        QStringLiteral("run,kind,step,epoch,tokens_seen,loss,loss_smoothed,learning_rate,grad_norm,eval_loss,"
+                                       "eval_rouge1,eval_rouge2,eval_rougeL,eval_rougeLsum,eval_gen_len"),
+                        QStringLiteral("\"run, one\",train,1,0.25,10,2,2,0.001,0,,,,,,"),
+                        QStringLiteral("\"run, one\",train,2,0.5,20,1,1,0.0005,0,,,,,,"),
+                        QStringLiteral("\"run, one\",eval,2,0.5,,,,,,1.5,,,,,"),
+                        QStringLiteral("\"run, one\",eval,4,1,,,,,,1.25,0.375,0.125,0.25,0.3125,17.5"),
                     }));
 }
 
