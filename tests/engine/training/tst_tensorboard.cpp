@@ -475,7 +475,7 @@ void TestTensorBoard::tensorboard_itself_reads_the_file() {
     QProcess probe;
     probe.start(kReferencePython, {"-c", "import tensorboard"});
     if (!probe.waitForFinished(60000) || probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != 0)
-        QSKIP(qPrintable(QString("%1 cannot import tensorboard (apt install python3-tensorboard, or pip)").arg(kReferencePython)));
+        QSKIP(qPrintable(QString("%1 cannot import tensorboard (Debian 12 has no package for it; pip install tensorboard)").arg(kReferencePython)));
     // TensorBoard's EventAccumulator (its own record reader, CRCs included) prints every scalar as JSON.
     const QString script = m_tmp.filePath("read_events.py");
     QFile f(script);
