@@ -35,6 +35,7 @@ public:
     bool is_special_id(int64_t id) const;
 
     int64_t vocab_size() const { return sp_size_ + extra_ids_; }  // HF's tokenizer.vocab_size (not config's)
+    int64_t extra_ids() const { return extra_ids_; }  // the <extra_id_*> sentinels
     int64_t pad_token_id() const { return pad_id_; }
     int64_t eos_token_id() const { return eos_id_; }
     int64_t unk_token_id() const { return unk_id_; }

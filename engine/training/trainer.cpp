@@ -1,13 +1,11 @@
 // Trainer::run() is the pipeline, top to bottom: the run folder and device -> data (DialogSum ->
 // prompt -> tokens) -> model (and LoRA) -> AdamW and its schedule -> resume or start -> the epoch
 // loop (batches -> loss -> backward -> clip -> AdamW step; metrics, evaluation and checkpoints at
-// HF's moments) -> final/. Each step is a function below on TrainingRun, the run's state; batching
-// is engine/training/sampler.h, the folder's files engine/training/run_folder.h, evaluation's extras
+// HF's moments) -> final/. Each step is a function below on TrainingRun, the run's state; the examples
+// are engine/training/training_data.h, batching engine/training/sampler.h, the folder's files engine/training/run_folder.h, evaluation's extras
 // engine/training/trainer_eval.h.
 #include "engine/training/trainer.h"
 
-#include "engine/data/dialogsum.h"
-#include "engine/data/prompt.h"
 #include "engine/runtime/system_info.h"
 #include "engine/text/batcher.h"
 #include "engine/text/tokenizer.h"
@@ -16,6 +14,7 @@
 #include "engine/training/sampler.h"
 #include "engine/training/tensorboard.h"
 #include "engine/training/trainer_eval.h"
+#include "engine/training/training_data.h"
 #include "base/errors.h"
 #include "base/file_util.h"
 #include "models/checkpoint.h"
@@ -43,53 +42,6 @@ using Clock = std::chrono::steady_clock;
 constexpr int kMaxConsecutiveBadSteps = 3;
 constexpr std::chrono::seconds kCheckpointWait{1800};  // how long other ranks wait for rank 0's checkpoint write
 constexpr size_t kKeptPredictions = 5;                  // generated summaries per evaluation kept in eval_predictions.jsonl
-
-struct TrainingData {
-    std::vector<TokenizedExample> train, validation;
-    std::vector<EvalGenerationExample> generation;  // predict_with_generate: the first eval_generate_limit validation examples
-    std::vector<std::string> files;  // the data files read (for run.json's hashes)
-    std::vector<std::string> notes;  // how the loader read them, for the user
-};
-
-TrainingData prepare_data(const TrainerSetup& setup, const T5Tokenizer& tokenizer) {
-    const auto& args = setup.args;
-    LoadOptions load;
-    load.lone_file_split = Split::train;
-    DialogSumDataset dataset = load_dialogsum(setup.data, load);
-    const DialogSumSplit* train = dataset.find(Split::train);
-    if (!train) {
-        if (dataset.splits.size() != 1) throw DataError(setup.data, 0, "has no training split (train.csv, dialogsum.train.jsonl, ...)");
-        train = &dataset.splits.front();
-    }
-    Selection selection;
-    selection.every_kth = static_cast<size_t>(args.every_kth);
-    if (args.limit > 0) selection.limit = static_cast<size_t>(args.limit);
-    PromptTemplate prompt = resolve_prompt(args.prompt);
-    auto tokenize = [&](const DialogSumSplit& split) {
-        std::vector<TokenizedExample> out;
-        for (const auto& ex : split.examples)
-            out.push_back({tokenizer.encode(prompt.render(ex.dialogue), true, args.max_source_length),
-                           tokenizer.encode(ex.references.front(), true, args.max_target_length)});
-        return out;
-    };
-    TrainingData data;
-    data.notes = dataset.notes;
-    data.train = tokenize(select_examples(*train, selection));
-    data.files.push_back(train->path);
-    if (data.train.empty()) throw DataError(train->path, 0, "no training examples left after the selection");
-    if (args.eval_strategy != IntervalStrategy::no) {
-        const DialogSumSplit* validation = dataset.find(Split::validation);
-        if (!validation) throw DataError(setup.data, 0, "eval_strategy needs a validation split (validation.csv or dialogsum.dev.jsonl)");
-        data.validation = tokenize(*validation);
-        data.files.push_back(validation->path);
-        const size_t limit = args.eval_generate_limit > 0 ? static_cast<size_t>(args.eval_generate_limit) : validation->examples.size();
-        for (size_t i = 0; args.predict_with_generate && i < std::min(limit, validation->examples.size()); ++i) {
-            const DialogSumExample& ex = validation->examples[i];
-            data.generation.push_back({ex.id, prompt.render(ex.dialogue), ex.references});
-        }
-    }
-    return data;
-}
 
 // Token-weighted mean loss over a split, in eval mode. In a data-parallel run each rank scores every
 // world_size-th example and the sums meet in one allreduce.
@@ -410,7 +362,7 @@ void open_run_folder(TrainingRun& r) {
 // 1. Data: DialogSum -> prompt -> tokens.
 void load_data(TrainingRun& r) {
     r.tokenizer.emplace(T5Tokenizer::from_directory(r.setup.model_dir));
-    r.data = prepare_data(r.setup, *r.tokenizer);
+    r.data = prepare_training_data(r.setup.data, r.args, *r.tokenizer);
     if (r.is_main)
         for (const std::string& note : r.data.notes) r.message(note);
     r.pad = r.tokenizer->pad_token_id();
@@ -558,7 +510,7 @@ StepOutcome train_step(TrainingRun& r) {
     const int64_t first = state.epoch_step * args.gradient_accumulation_steps;
     const int64_t last = std::min<int64_t>(first + args.gradient_accumulation_steps, r.batches_per_epoch);
     std::vector<Seq2SeqBatch> micro;
-    for (int64_t b = first; b < last; ++b) micro.push_back(collate(r.data.train, r.batches[static_cast<size_t>(b)], r.pad, r.device));
+    for (int64_t b = first; b < last; ++b) micro.push_back(training_batch(r.data, r.batches[static_cast<size_t>(b)], args, state.epoch, r.pad, r.device));
     const AccumulatedLoss step = accumulate_gradients(*r.loaded.model, micro, r.dist, r.trainable.tensors, args.bf16, args.label_smoothing_factor);
     if (r.callbacks.after_backward) r.callbacks.after_backward(*r.loaded.model, state.global_step);
     StepOutcome out;

@@ -17,10 +17,15 @@ namespace sumlab {
 
 enum class TrainingMethod { full, lora };
 enum class SchedulerType { linear, constant, cosine };
+// What the model learns: prompt -> summary, or T5's denoising of the prompts (pretraining a new model).
+enum class TrainingObjective { seq2seq, span_corruption };
 enum class IntervalStrategy { no, steps, epoch };
 
 struct TrainingArguments {
     TrainingMethod method = TrainingMethod::full;  // "full" fine-tuning (the lab's instruct model) or "lora" (PEFT)
+    TrainingObjective objective = TrainingObjective::seq2seq;  // SumLab's own; span_corruption = DataCollatorForT5MLM
+    double mlm_probability = 0.15;                 // run_t5_mlm_flax.py default 0.15: share of each prompt's tokens hidden
+    double mean_noise_span_length = 3.0;           // run_t5_mlm_flax.py default 3.0
     LoraConfig lora;                               // used when method == lora
     double learning_rate = 5e-5;                   // HF default 5e-5; lab: 1e-5 full, 1e-3 LoRA
     double num_train_epochs = 3.0;                 // HF default 3
@@ -111,6 +116,7 @@ const std::vector<TrainingPreset>& training_presets();
 
 std::string to_string(TrainingMethod m);
 std::string to_string(SchedulerType s);
+std::string to_string(TrainingObjective o);
 std::string to_string(IntervalStrategy s);
 
 }  // namespace sumlab

@@ -10,6 +10,7 @@
 #include "engine/training/run_folder.h"
 #include "engine/text/tokenizer.h"
 #include "engine/training/trainer.h"
+#include "engine/training/training_data.h"
 #include "models/checkpoint.h"
 #include "base/errors.h"
 #include "base/file_util.h"
@@ -39,7 +40,9 @@ private slots:
     void trained_adapter_files_match_peft();
     void saved_adapter_reloads_like_peft_data();
     void saved_adapter_reloads_like_peft();
+    void resume_gives_the_same_curve_data();
     void resume_gives_the_same_curve();
+    void span_corruption_batches();
     void stop_leaves_a_checkpoint();
     void nan_steps_are_skipped_then_stop_the_run();
     void bad_configuration_data();
@@ -416,11 +419,20 @@ void TestTrainer::saved_adapter_reloads_like_peft() {
              qPrintable(QString("reloading changed the logits by up to %1").arg(repr((after.logits - before.logits).abs().max().item<double>()))));
 }
 
+// Under span_corruption the hidden spans depend on the epoch, so a resume must draw the same ones.
+void TestTrainer::resume_gives_the_same_curve_data() {
+    QTest::addColumn<QString>("objective");
+    QTest::newRow("seq2seq") << "seq2seq";
+    QTest::newRow("span_corruption") << "span_corruption";
+}
+
 void TestTrainer::resume_gives_the_same_curve() {
     SUMLAB_REQUIRE_SENTENCEPIECE();  // Trainer::run() tokenizes the data first
+    QFETCH(QString, objective);
     // Dropout on, so the restored random state matters; six steps, batches of 4 over two epochs.
     auto make = [&](const QString& out) {
-        TrainerSetup s = golden_setup(TrainingMethod::full, out);
+        TrainerSetup s = golden_setup(TrainingMethod::full, objective + "-" + out);
+        if (objective == "span_corruption") s.args.objective = TrainingObjective::span_corruption;
         s.args.max_steps = 6;
         s.args.per_device_train_batch_size = 4;
         s.args.dropout_rate = 0.1;
@@ -451,6 +463,51 @@ void TestTrainer::resume_gives_the_same_curve() {
     LoadedModel ma = load_model(straight.output_dir + "/final"), mb = load_model(interrupted.output_dir + "/final");
     auto pb = mb.model->named_parameters();
     for (const auto& p : ma.model->named_parameters()) QVERIFY2(torch::allclose(p.value(), pb[p.key()], 0, 1e-6), p.key().c_str());
+}
+
+// The batches span_corruption trains on: the prompt's tokens with spans behind sentinels, the labels
+// the hidden spans; together they give the prompt back. Other spans in another epoch, the same spans
+// for the same epoch; the seq2seq objective's labels stay the summary.
+void TestTrainer::span_corruption_batches() {
+    SUMLAB_REQUIRE_SENTENCEPIECE();  // the data is tokenized
+    const T5Tokenizer tokenizer = T5Tokenizer::from_directory(m_model);
+    TrainingArguments args = golden_training_arguments(TrainingMethod::full);
+    const TrainingData plain = prepare_training_data(m_train, args, tokenizer);
+    args.objective = TrainingObjective::span_corruption;
+    const TrainingData data = prepare_training_data(m_train, args, tokenizer);
+    QVERIFY(data.corruption.has_value());
+    const BatchIndices rows = {0, 1, 2};
+    const Seq2SeqBatch a = training_batch(data, rows, args, 0, tokenizer.pad_token_id(), torch::kCPU);
+    QVERIFY(torch::equal(a.input_ids, training_batch(data, rows, args, 0, tokenizer.pad_token_id(), torch::kCPU).input_ids));
+    QVERIFY(!torch::equal(a.labels, training_batch(data, rows, args, 1, tokenizer.pad_token_id(), torch::kCPU).labels));
+    const TokenIds& summary = plain.train[0].target;
+    QVERIFY(torch::equal(training_batch(plain, rows, args, 0, tokenizer.pad_token_id(), torch::kCPU).labels[0].narrow(0, 0, static_cast<int64_t>(summary.size())),
+                         torch::tensor(summary)));
+    const int64_t first_sentinel = tokenizer.token_to_id("<extra_id_0>");
+    for (size_t r = 0; r < rows.size(); ++r) {
+        std::vector<int64_t> input, labels;
+        for (int64_t i = 0; i < a.input_ids.size(1); ++i)
+            if (a.attention_mask[r][i].item<int64_t>()) input.push_back(a.input_ids[r][i].item<int64_t>());
+        for (int64_t i = 0; i < a.labels.size(1); ++i)
+            if (a.labels[r][i].item<int64_t>() != -100) labels.push_back(a.labels[r][i].item<int64_t>());
+        QCOMPARE(labels.front(), first_sentinel);
+        std::map<int64_t, std::vector<int64_t>> hidden;
+        int64_t current = -1;
+        for (size_t i = 0; i + 1 < labels.size(); ++i) {
+            if (labels[i] > first_sentinel - 100 && labels[i] <= first_sentinel) current = labels[i];
+            else hidden[current].push_back(labels[i]);
+        }
+        std::vector<int64_t> restored;
+        for (int64_t id : input) {
+            if (hidden.count(id)) restored.insert(restored.end(), hidden[id].begin(), hidden[id].end());
+            else restored.push_back(id);
+        }
+        QCOMPARE(restored, data.train[r].source);  // </s> closes both
+        const size_t length = data.train[r].source.size() - 1, kept = input.size() - 1 - hidden.size();
+        QCOMPARE(static_cast<double>(length - kept), std::nearbyint(static_cast<double>(length) * args.mlm_probability));
+    }
+    args.predict_with_generate = true;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, args.validate("test"));
 }
 
 void TestTrainer::stop_leaves_a_checkpoint() {
