@@ -39,12 +39,13 @@ void process_logits(torch::Tensor& scores, const torch::Tensor& sequences, const
 
 }  // namespace
 
-// HF 4.28's _get_logits_warper, in its order; min_tokens_to_keep is 1 (no beam sampling here).
+// HF 4.28's _get_logits_warper, in its order; min_tokens_to_keep is 2 under beam search, else 1.
 void apply_warpers(torch::Tensor& scores, const GenerationConfig& config) {
+    const int64_t keep = config.num_beams > 1 ? 2 : 1;
     if (config.temperature != 1.0) scores = scores / config.temperature;
-    if (config.top_k != 0) apply_top_k(scores, config.top_k, 1);
-    if (config.top_p < 1.0) apply_top_p(scores, config.top_p, 1);
-    if (config.typical_p < 1.0) apply_typical_p(scores, config.typical_p, 1);
+    if (config.top_k != 0) apply_top_k(scores, config.top_k, keep);
+    if (config.top_p < 1.0) apply_top_p(scores, config.top_p, keep);
+    if (config.typical_p < 1.0) apply_typical_p(scores, config.typical_p, keep);
 }
 
 namespace {
@@ -154,7 +155,9 @@ GenerationResult beam_search(T5ForConditionalGenerationImpl& model, const Seq2Se
     std::vector<BeamHypotheses> hyps(static_cast<size_t>(batch_size), BeamHypotheses{k, config.length_penalty, config.early_stopping, {}, 1e9});
     std::vector<bool> done(static_cast<size_t>(batch_size), false);
     auto beam_scores = torch::zeros({batch_size, k}, torch::kFloat32);
-    beam_scores.slice(1, 1).fill_(-1e9);
+    // Beam search starts from one live beam; HF's beam_sample starts all k at 0 (they fork by sampling).
+    if (!config.do_sample) beam_scores.slice(1, 1).fill_(-1e9);
+    at::Generator sampler = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(config.seed));
     beam_scores = beam_scores.view({batch_size * k});
     auto long_cpu = torch::TensorOptions().dtype(torch::kLong);
     auto sequences = torch::full({batch_size * k, 1}, config.decoder_start_token_id, long_cpu);
@@ -168,8 +171,20 @@ GenerationResult beam_search(T5ForConditionalGenerationImpl& model, const Seq2Se
         process_logits(scores, sequences, config);
         const int64_t vocab = scores.size(-1);
         scores = scores + beam_scores.unsqueeze(1).expand_as(scores);
-        scores = scores.view({batch_size, k * vocab});
-        auto [top_scores, top_ids] = torch::topk(scores, 2 * k, 1, /*largest=*/true, /*sorted=*/true);
+        torch::Tensor top_scores, top_ids;
+        if (config.do_sample) {
+            // HF's beam_sample: warp the running scores, draw 2k candidates without replacement from
+            // softmax over all beams' tokens, best first.
+            apply_warpers(scores, config);
+            scores = scores.view({batch_size, k * vocab});
+            auto drawn = torch::multinomial(torch::softmax(scores, -1), 2 * k, /*replacement=*/false, sampler);
+            auto [sorted, order] = torch::sort(scores.gather(1, drawn), 1, /*descending=*/true);
+            top_scores = sorted;
+            top_ids = drawn.gather(1, order);
+        } else {
+            scores = scores.view({batch_size, k * vocab});
+            std::tie(top_scores, top_ids) = torch::topk(scores, 2 * k, 1, /*largest=*/true, /*sorted=*/true);
+        }
         auto top_beams = top_ids.div(vocab, "floor");
         auto top_tokens = top_ids.remainder(vocab);
 
@@ -312,8 +327,6 @@ void apply_min_length(torch::Tensor& scores, int64_t cur_len, const GenerationCo
 GenerationResult generate(T5ForConditionalGenerationImpl& model, const Seq2SeqBatch& batch, const GenerationConfig& config,
                           const GenerationCallbacks& callbacks) {
     config.validate("generation settings");
-    if (config.do_sample && config.num_beams > 1)
-        throw ConfigError("generation settings", "do_sample", "with num_beams > 1 (beam-search sampling) is not implemented; set num_beams 1");
     if (config.num_return_sequences > 1 && !config.do_sample)
         throw ConfigError("generation settings", "num_return_sequences", "above 1 needs do_sample (greedy and beam search return one summary)");
     torch::InferenceMode guard;
@@ -321,18 +334,14 @@ GenerationResult generate(T5ForConditionalGenerationImpl& model, const Seq2SeqBa
     use_threads_for(is_quantized_int8(model) ? torch::kQInt8 : model.shared->weight.scalar_type());
     bool was_training = model.is_training();
     model.eval();
-    GenerationResult r;
-    if (config.num_beams > 1) {
-        r = beam_search(model, batch, config, callbacks);
-    } else if (config.num_return_sequences > 1) {
-        // HF's _expand_inputs_for_generation: each input repeated, its samples next to each other.
-        Seq2SeqBatch expanded = batch;
+    // HF's _expand_inputs_for_generation: each input repeated, its samples next to each other (beam
+    // sampling runs one beam search per sample).
+    Seq2SeqBatch expanded = batch;
+    if (config.num_return_sequences > 1) {
         expanded.input_ids = batch.input_ids.repeat_interleave(config.num_return_sequences, 0);
         expanded.attention_mask = batch.attention_mask.repeat_interleave(config.num_return_sequences, 0);
-        r = greedy_search(model, expanded, config, callbacks);
-    } else {
-        r = greedy_search(model, batch, config, callbacks);
     }
+    GenerationResult r = config.num_beams > 1 ? beam_search(model, expanded, config, callbacks) : greedy_search(model, expanded, config, callbacks);
     if (was_training) model.train();
     return r;
 }

@@ -293,10 +293,6 @@ void TestGeneration::sampling_settings_that_cannot_work_are_refused() {
     Seq2SeqBatch batch;
     batch.input_ids = long_tensor(meta["input_ids"]);
     batch.attention_mask = long_tensor(meta["attention_mask"]);
-    GenerationConfig beams = m.generation;
-    beams.do_sample = true;
-    beams.num_beams = 2;
-    QVERIFY_THROWS_EXCEPTION(ConfigError, generate(*m.model, batch, beams));
     GenerationConfig several = m.generation;
     several.num_return_sequences = 2;  // greedy search has one answer
     QVERIFY_THROWS_EXCEPTION(ConfigError, generate(*m.model, batch, several));
