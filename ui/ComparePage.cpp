@@ -4,6 +4,7 @@
 #include "ui/ComparePage.h"
 
 #include "ui/Accessible.h"
+#include "ui/AttentionDialog.h"
 #include "ui/CompareWorker.h"
 #include "ui/GenerationSettingsWidget.h"
 #include "ui/ModelRegistry.h"
@@ -110,6 +111,18 @@ QString summaryHtml(const std::string& text, const sumlab::SummaryDiagnostics& d
         i = j;
     }
     return out;
+}
+
+// The names and numbers of `summary` the dialogue never mentions (the orange marks), for the attention view.
+QVector<AttentionView::Flag> inventedWords(const QString& summary, const QString& dialogue, const QStringList& references) {
+    // Those marks depend on the dialogue only; without a reference an empty one stands in for ROUGE's side.
+    const sumlab::SummaryDiagnostics d = sumlab::diagnose_summary(summary.toStdString(), references.isEmpty() ? std::vector<std::string>{""} : toStd(references),
+                                                                  dialogue.toStdString(), sumlab::Stemming::porter);
+    QVector<AttentionView::Flag> flags;
+    for (const sumlab::SummaryMark& m : d.marks)
+        if (m.kind == sumlab::MarkKind::unsupported_name || m.kind == sumlab::MarkKind::unsupported_number)
+            flags.push_back({m.begin, m.end, QString::fromStdString(m.detail)});
+    return flags;
 }
 
 }  // namespace
@@ -288,6 +301,13 @@ QWidget* ComparePage::buildColumnSplitter() {
         m_summaryViews << view;
         m_summaryTitles << title;
         m_scoreLabels << score;
+        auto* attention = new QPushButton(tr("Attention…"), m_summaryColumns.back());
+        Accessible::describe(attention, QStringLiteral("compareAttentionButton%1").arg(i + 1).toLatin1().constData(), tr("Attention of summary %1").arg(i + 1),
+                             tr("Which words of the dialogue each token of this summary attended to (the decoder's cross-attention)"));
+        attention->setEnabled(false);
+        m_summaryColumns.back()->layout()->addWidget(attention);
+        connect(attention, &QPushButton::clicked, this, [this, i] { showAttention(i); });
+        m_attentionButtons << attention;
     }
     return m_columns;
 }
@@ -460,7 +480,11 @@ bool ComparePage::generate() {
     request.dialogue = m_dialogue;
     request.generation = m_settings->settings();
     m_summaries.clear();
-    for (const SystemSpec& s : systems) m_summaries.push_back({s.label, QString(), SummaryState::Pending, QString(), 0, false});
+    // Several samples share one column: no single summary to attend over.
+    const bool oneSample = request.generation.values.value("num_return_sequences", 1) <= 1;
+    for (const SystemSpec& s : systems)
+        m_summaries.push_back({s.label, QString(), SummaryState::Pending, QString(), 0, false, oneSample ? s : SystemSpec()});
+    m_maxSourceLength = request.generation.maxSourceLength;
     m_maxSteps = std::max(1, request.generation.maxNewTokens());
     m_progress->setRange(0, m_maxSteps * systems.size());
     m_progress->setValue(0);
@@ -528,6 +552,7 @@ void ComparePage::render() {
         else {
             m_summaryViews[i]->clear();
             m_scoreLabels[i]->clear();
+            m_attentionButtons[i]->setEnabled(false);
         }
     }
 }
@@ -537,6 +562,7 @@ void ComparePage::renderSummary(int i) {
     const Summary& s = m_summaries[i];
     QTextBrowser* view = m_summaryViews[i];
     QLabel* score = m_scoreLabels[i];
+    m_attentionButtons[i]->setEnabled(s.state == SummaryState::Done && s.system.isValid());
     switch (s.state) {
         case SummaryState::Pending:
             view->setHtml(QStringLiteral("<i>%1</i>").arg(tr("Waiting …")));
@@ -576,6 +602,19 @@ void ComparePage::renderSummary(int i) {
     if (s.seconds > 0) notes << tr("%1 s").arg(s.seconds, 0, 'f', 2);
     const QString refs = m_references.size() > 1 ? tr(" (best of %1 references)").arg(m_references.size()) : QString();
     score->setText(scoreLine(d.scores) + refs + (notes.isEmpty() ? QString() : QStringLiteral("\n") + notes.join(QStringLiteral(" · "))));
+}
+
+bool ComparePage::showAttention(int i) {
+    if (i < 0 || i >= m_summaries.size() || m_summaries[i].state != SummaryState::Done || !m_summaries[i].system.isValid()) return false;
+    const Summary& s = m_summaries[i];
+    if (!m_attentionDialog) m_attentionDialog = new AttentionDialog(this);
+    AttentionRequest request;
+    request.system = s.system;
+    request.dialogue = m_dialogue;
+    request.summary = s.text;
+    request.maxSourceLength = m_maxSourceLength;
+    m_attentionDialog->showFor(request, inventedWords(s.text, m_dialogue, m_references), s.name);
+    return true;
 }
 
 QString ComparePage::scoreText(int i) const { return m_scoreLabels.value(i) ? m_scoreLabels[i]->text() : QString(); }

@@ -121,7 +121,8 @@ torch::Tensor T5AttentionImpl::shape_heads(const torch::Tensor& x) const {
 }
 
 torch::Tensor T5AttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& key_value_states,
-                                       const torch::Tensor& position_bias, AttentionCache* cache) {
+                                       const torch::Tensor& position_bias, AttentionCache* cache,
+                                       torch::Tensor* attention_weights) {
     const int64_t batch = hidden.size(0), q_len = hidden.size(1);
     const bool is_cross = key_value_states.defined();
 
@@ -159,12 +160,13 @@ torch::Tensor T5AttentionImpl::forward(const torch::Tensor& hidden, const torch:
                              (position_bias.defined() && position_bias.requires_grad()));
     // The fused node pays where activations are most of the memory: with frozen projections (LoRA),
     // not in full fine-tuning, whose peak is gradients and AdamW's moments and whose speed is the point.
-    const bool fused = needs_grad && !q->weight.requires_grad() && query.device().is_cpu() &&
+    const bool fused = needs_grad && !attention_weights && !q->weight.requires_grad() && query.device().is_cpu() &&
                        query.scalar_type() == torch::kFloat32 && !autocast_enabled(query.device().type());
     if (fused) {
         out = AttentionCore::apply(query, key, value, position_bias, is_training() ? dropout_ : 0.0);
     } else {
         auto weights = attention_probs(query, key, position_bias);  // (b, h, q_len, k_len)
+        if (attention_weights) *attention_weights = weights;
         if (is_training() && dropout_ > 0.0) weights = t5_dropout(weights, dropout_, true);
         out = torch::matmul(weights, value);
     }

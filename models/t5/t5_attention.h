@@ -26,8 +26,12 @@ public:
     // position_bias: (1 or batch, heads, q_len, k_len), already including the additive mask.
     // cache (optional): self-attention appends this step's keys/values; cross-attention fills it once
     // and reuses it.
+    // attention_weights (optional, for inspection): receives the attention probabilities after the softmax
+    // and before dropout, (batch, heads, q_len, k_len), each row summing to 1 over the keys. Asking for them
+    // keeps a training forward off the fused node (same numbers, more memory); nullptr changes nothing.
     torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& key_value_states,
-                          const torch::Tensor& position_bias, AttentionCache* cache = nullptr);
+                          const torch::Tensor& position_bias, AttentionCache* cache = nullptr,
+                          torch::Tensor* attention_weights = nullptr);
 
     // The relative position bias for query positions [q_offset, q_offset + q_len) against keys
     // [0, k_len): (1, heads, q_len, k_len). Only valid on a layer that owns the bias table.

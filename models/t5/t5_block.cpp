@@ -14,8 +14,9 @@ T5LayerAttentionImpl::T5LayerAttentionImpl(const T5Config& config, bool is_decod
 }
 
 torch::Tensor T5LayerAttentionImpl::forward(const torch::Tensor& hidden, const torch::Tensor& key_value_states,
-                                            const torch::Tensor& position_bias, AttentionCache* cache) {
-    auto y = attention->forward(layer_norm->forward(hidden), key_value_states, position_bias, cache);
+                                            const torch::Tensor& position_bias, AttentionCache* cache,
+                                            torch::Tensor* attention_weights) {
+    auto y = attention->forward(layer_norm->forward(hidden), key_value_states, position_bias, cache, attention_weights);
     if (is_training() && dropout_ > 0.0) y = t5_dropout(y, dropout_, true);
     return hidden + y;
 }
@@ -34,9 +35,10 @@ T5BlockImpl::T5BlockImpl(const T5Config& config, bool is_decoder, bool has_relat
 
 torch::Tensor T5BlockImpl::forward(const torch::Tensor& hidden, const torch::Tensor& self_bias,
                                    const torch::Tensor& encoder_hidden, const torch::Tensor& encoder_bias,
-                                   BlockCache* cache) {
+                                   BlockCache* cache, torch::Tensor* cross_attention_weights) {
     auto h = self_attention->forward(hidden, torch::Tensor(), self_bias, cache ? &cache->self_attention : nullptr);
-    if (cross_attention) h = cross_attention->forward(h, encoder_hidden, encoder_bias, cache ? &cache->cross_attention : nullptr);
+    if (cross_attention)
+        h = cross_attention->forward(h, encoder_hidden, encoder_bias, cache ? &cache->cross_attention : nullptr, cross_attention_weights);
     return feed_forward->forward(h);
 }
 

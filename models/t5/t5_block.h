@@ -16,8 +16,10 @@ namespace sumlab {
 class T5LayerAttentionImpl : public torch::nn::Module {
 public:
     T5LayerAttentionImpl(const T5Config& config, bool is_decoder, bool is_cross, bool has_relative_attention_bias);
+    // attention_weights: as T5AttentionImpl::forward's (optional, nullptr on every hot path).
     torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& key_value_states,
-                          const torch::Tensor& position_bias, AttentionCache* cache);
+                          const torch::Tensor& position_bias, AttentionCache* cache,
+                          torch::Tensor* attention_weights = nullptr);
 
     T5Attention attention{nullptr};
     T5LayerNorm layer_norm{nullptr};
@@ -38,9 +40,11 @@ public:
     T5BlockImpl(const T5Config& config, bool is_decoder, bool has_relative_attention_bias);
 
     // hidden: (b, l, d_model). encoder_hidden / encoder_bias only for decoder blocks.
+    // cross_attention_weights (optional, decoder blocks): receives the cross-attention probabilities,
+    // (b, heads, l, src_len), after the softmax and before dropout.
     torch::Tensor forward(const torch::Tensor& hidden, const torch::Tensor& self_bias,
                           const torch::Tensor& encoder_hidden, const torch::Tensor& encoder_bias,
-                          BlockCache* cache = nullptr);
+                          BlockCache* cache = nullptr, torch::Tensor* cross_attention_weights = nullptr);
 
     T5LayerAttention self_attention{nullptr};
     T5LayerAttention cross_attention{nullptr};  // decoder only

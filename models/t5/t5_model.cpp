@@ -76,6 +76,16 @@ torch::Tensor T5ForConditionalGenerationImpl::encode(const torch::Tensor& input_
     return encoder->encode(input_ids, attention_mask);
 }
 
+std::vector<torch::Tensor> T5ForConditionalGenerationImpl::cross_attentions(const torch::Tensor& input_ids,
+                                                                            const torch::Tensor& attention_mask,
+                                                                            const torch::Tensor& decoder_input_ids) {
+    auto encoder_hidden = encode(input_ids, attention_mask);
+    auto encoder_bias = T5StackImpl::mask_to_bias(attention_mask, encoder_hidden.scalar_type());
+    std::vector<torch::Tensor> weights;
+    decoder->decode(decoder_input_ids, encoder_hidden, encoder_bias, &weights);
+    return weights;
+}
+
 DecoderState T5ForConditionalGenerationImpl::start_decoding(const torch::Tensor& attention_mask, int64_t max_len) const {
     return decoder->start_decoding(attention_mask, max_len);
 }

@@ -29,6 +29,12 @@ public:
                           const torch::Tensor& labels, const torch::Tensor& decoder_input_ids = {});
 
     torch::Tensor encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
+
+    // The decoder's cross-attention of a teacher-forced pass, for inspection (HF's output_attentions=True
+    // `cross_attentions`, which in eval mode is the same): one tensor per decoder block, (b, heads, t, s),
+    // after the softmax and before dropout, so each row sums to 1 over the source. No logits are computed.
+    std::vector<torch::Tensor> cross_attentions(const torch::Tensor& input_ids, const torch::Tensor& attention_mask,
+                                                const torch::Tensor& decoder_input_ids);
     DecoderState start_decoding(const torch::Tensor& attention_mask, int64_t max_len) const;
     // Logits of the next tokens (b, n, vocab) given new decoder ids (b, n).
     torch::Tensor decode_step(const torch::Tensor& decoder_input_ids, const torch::Tensor& encoder_hidden,

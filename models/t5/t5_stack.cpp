@@ -45,9 +45,10 @@ torch::Tensor T5StackImpl::mask_to_bias(const torch::Tensor& attention_mask, tor
 
 torch::Tensor T5StackImpl::run_blocks(torch::Tensor hidden, const torch::Tensor& self_bias,
                                       const torch::Tensor& encoder_hidden, const torch::Tensor& encoder_bias,
-                                      DecoderState* state) {
+                                      DecoderState* state, std::vector<torch::Tensor>* cross_attentions) {
     if (is_training() && dropout_ > 0.0) hidden = t5_dropout(hidden, dropout_, true);
-    const bool checkpointed = gradient_checkpointing_ && is_training() && !state && torch::GradMode::is_enabled();
+    const bool checkpointed = gradient_checkpointing_ && is_training() && !state && !cross_attentions && torch::GradMode::is_enabled();
+    if (cross_attentions) cross_attentions->assign(blocks_.size(), torch::Tensor());
     for (size_t i = 0; i < blocks_.size(); ++i) {
         if (checkpointed) {
             T5Block block = blocks_[i];
@@ -56,7 +57,8 @@ torch::Tensor T5StackImpl::run_blocks(torch::Tensor hidden, const torch::Tensor&
             hidden = checkpoint([block](const std::vector<torch::Tensor>& x) mutable { return block->forward(x[0], x[1], x[2], x[3]); },
                                 {hidden, self_bias, encoder_hidden, encoder_bias}, trains);
         } else {
-            hidden = blocks_[i]->forward(hidden, self_bias, encoder_hidden, encoder_bias, state ? &state->blocks[i] : nullptr);
+            hidden = blocks_[i]->forward(hidden, self_bias, encoder_hidden, encoder_bias, state ? &state->blocks[i] : nullptr,
+                                         cross_attentions ? &(*cross_attentions)[i] : nullptr);
         }
     }
     hidden = final_layer_norm->forward(hidden);
@@ -73,14 +75,14 @@ torch::Tensor T5StackImpl::encode(const torch::Tensor& input_ids, const torch::T
 }
 
 torch::Tensor T5StackImpl::decode(const torch::Tensor& decoder_input_ids, const torch::Tensor& encoder_hidden,
-                                  const torch::Tensor& encoder_bias) {
+                                  const torch::Tensor& encoder_bias, std::vector<torch::Tensor>* cross_attentions) {
     auto hidden = embed_tokens_->forward(decoder_input_ids);
     const int64_t len = decoder_input_ids.size(1);
     auto bias = blocks_[0]->self_attention->attention->compute_bias(len, len);
     auto future = torch::ones({len, len}, torch::TensorOptions().dtype(torch::kBool).device(hidden.device())).triu(1);
     auto causal = torch::zeros({len, len}, hidden.options()).masked_fill(future, lowest(hidden.scalar_type()));
     bias = bias + causal.view({1, 1, len, len});
-    return run_blocks(hidden, bias, encoder_hidden, encoder_bias, nullptr);
+    return run_blocks(hidden, bias, encoder_hidden, encoder_bias, nullptr, cross_attentions);
 }
 
 DecoderState T5StackImpl::start_decoding(const torch::Tensor& encoder_attention_mask, int64_t max_len) const {

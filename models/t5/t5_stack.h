@@ -32,8 +32,10 @@ public:
     torch::Tensor encode(const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
 
     // Decoder over a whole target (teacher forcing): causal self-attention -> (b, t, d_model).
+    // cross_attentions (optional, for inspection): one (b, heads, t, src_len) tensor per block, the
+    // cross-attention probabilities after the softmax and before dropout (never checkpointed then).
     torch::Tensor decode(const torch::Tensor& decoder_input_ids, const torch::Tensor& encoder_hidden,
-                         const torch::Tensor& encoder_bias);
+                         const torch::Tensor& encoder_bias, std::vector<torch::Tensor>* cross_attentions = nullptr);
 
     // Decoder on the next tokens (b, n), extending `state` -> (b, n, d_model).
     torch::Tensor decode_step(const torch::Tensor& decoder_input_ids, const torch::Tensor& encoder_hidden,
@@ -55,7 +57,8 @@ public:
 
 private:
     torch::Tensor run_blocks(torch::Tensor hidden, const torch::Tensor& self_bias, const torch::Tensor& encoder_hidden,
-                             const torch::Tensor& encoder_bias, DecoderState* state);
+                             const torch::Tensor& encoder_bias, DecoderState* state,
+                             std::vector<torch::Tensor>* cross_attentions = nullptr);
 
     torch::nn::Embedding embed_tokens_{nullptr};  // the model's `shared`, not registered here
     std::vector<T5Block> blocks_;

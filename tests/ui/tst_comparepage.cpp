@@ -1,10 +1,13 @@
 // ComparePage: real summaries from the tiny FLAN-T5 model and its LoRA adapter on the worker thread, the lab's
 // default systems, picking dialogues (index, search, random), per-example ROUGE that agrees with the engine,
 // highlighting that follows its toggles, results-CSV rows shown as they are, and a system that fails to load
-// while the others still run.
+// while the others still run, and the attention view of a generated summary.
 #include "engine/metrics/rouge.h"
 #include "models/t5/quantized_linear.h"
 
+#include "engine/text/tokenizer.h"
+#include "ui/AttentionDialog.h"
+#include "ui/AttentionMap.h"
 #include "ui/ComparePage.h"
 #include "ui/GenerationSettingsWidget.h"
 #include "ui/ModelRegistry.h"
@@ -15,6 +18,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QLabel>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSignalSpy>
@@ -63,6 +67,7 @@ private slots:
     void showsResultsRowsAndHighlights();
     void refusesWithoutDialogueOrSystem();
     void failingSystemLeavesOthersRunning();
+    void attentionOfAGeneratedSummary();
 
 private:
     QTemporaryDir m_tmp;
@@ -285,6 +290,57 @@ void TestComparePage::failingSystemLeavesOthersRunning() {
     QVERIFY(!page.summaryText(1).isEmpty());
     QVERIFY(page.statusText().contains(QStringLiteral("1 system(s) failed")));
     m_registry->removeFolder(m_registry->rowOfPath(QFileInfo(broken).absoluteFilePath()));
+}
+
+void TestComparePage::attentionOfAGeneratedSummary() {
+    SUMLAB_REQUIRE_SENTENCEPIECE();
+    ComparePage page(m_registry);
+    page.setDataset(dataset());
+    page.selectExample(QStringLiteral("test"), 1);
+    auto* button = page.findChild<QPushButton*>(QStringLiteral("compareAttentionButton1"));
+    QVERIFY(button);
+    QVERIFY(!button->isEnabled());  // nothing generated yet
+    QVERIFY(!page.showAttention(0));
+    GenerationSettings settings;
+    settings.set("max_new_tokens", 20);
+    page.generationSettings()->setSettings(settings);
+    QSignalSpy finished(&page, &ComparePage::generationFinished);
+    QVERIFY(page.generate());
+    QVERIFY(finished.wait(120000));
+    QVERIFY(button->isEnabled());
+    button->click();
+    AttentionDialog* dialog = page.attentionDialog();
+    QVERIFY(dialog);
+    QVERIFY(dialog->isVisible());
+    QSignalSpy shown(dialog, &AttentionDialog::attentionShown);
+    QVERIFY(dialog->isComputing());
+    QVERIFY(shown.wait(60000));
+    AttentionView* view = dialog->view();
+    QVERIFY(view->hasAttention());
+    QCOMPARE(view->findChild<QLabel*>(QStringLiteral("attentionTitleLabel"))->text(), page.systemPicker()->systems()[0].label);
+    QCOMPARE(view->findChild<QComboBox*>(QStringLiteral("attentionLayerCombo"))->count(), 1 + 2);  // tiny-flan: 2 decoder layers
+    // One map token per token of the summary, its </s> included, and each row's mass all on the source.
+    const sumlab::T5Tokenizer tokenizer = sumlab::T5Tokenizer::from_directory(ui_test::tinyFlan().toStdString());
+    const int tokens = static_cast<int>(tokenizer.encode(page.summaryText(0).toStdString(), true).size());
+    QVERIFY(view->map()->tokenRect(tokens - 1).isValid());
+    QVERIFY(!view->map()->tokenRect(tokens).isValid());
+    double total = view->map()->shares().end_of_source;
+    for (double w : view->map()->shares().words) total += w;
+    QVERIFY2(std::abs(total - 1) < 1e-5, qPrintable(QString::number(total, 'g', 10)));
+    // The adapter's summary opens in the same window, replacing the first.
+    QVERIFY(page.showAttention(1));
+    QVERIFY(shown.wait(60000));
+    QCOMPARE(view->findChild<QLabel*>(QStringLiteral("attentionTitleLabel"))->text(), page.systemPicker()->systems()[1].label);
+    // Results-file rows name no system of this page: no attention.
+    CompareExample example;
+    example.title = QStringLiteral("results.csv row 0");
+    example.dialogue = page.currentDialogue();
+    example.references = {QStringLiteral("A reference.")};
+    example.systemNames = {QStringLiteral("made_up")};
+    example.summaries = {QStringLiteral("Some summary.")};
+    page.showExample(example);
+    QVERIFY(!button->isEnabled());
+    QVERIFY(!page.showAttention(0));
 }
 
 QTEST_MAIN(TestComparePage)
