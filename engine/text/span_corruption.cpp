@@ -110,7 +110,14 @@ CorruptedExample SpanCorruptor::operator()(const TokenIds& source, uint64_t seed
     if (!tokens.empty() && tokens.back() == eos_token_id) tokens.pop_back();
     std::mt19937_64 rng(seed);
     const auto mask = random_spans_noise_mask(static_cast<int64_t>(tokens.size()), noise_density, mean_noise_span_length, rng);
-    return corrupt_spans(tokens, mask, sentinel_ids, eos_token_id);
+    CorruptedExample out = corrupt_spans(tokens, mask, sentinel_ids, eos_token_id);
+    if (full_labels_max_length > 0) {
+        // Truncated as the tokenizer truncates a target: the first tokens, then </s>.
+        const size_t keep = std::min(tokens.size(), static_cast<size_t>(full_labels_max_length - 1));
+        out.labels.assign(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(keep));
+        out.labels.push_back(eos_token_id);
+    }
+    return out;
 }
 
 SpanCorruptor make_span_corruptor(const T5Tokenizer& tokenizer, double noise_density, double mean_noise_span_length,
@@ -124,7 +131,7 @@ SpanCorruptor make_span_corruptor(const T5Tokenizer& tokenizer, double noise_den
     const int64_t needed = noise_span_count(max_source_length - 1, noise_density, mean_noise_span_length);
     if (needed > tokenizer.extra_ids())
         throw ConfigError(tokenizer.model_path(), "extra_ids",
-                          "span_corruption needs " + std::to_string(needed) + " <extra_id_*> sentinels for prompts of " +
+                          "hiding spans needs " + std::to_string(needed) + " <extra_id_*> sentinels for prompts of " +
                               std::to_string(max_source_length) + " tokens, and the tokenizer has " + std::to_string(tokenizer.extra_ids()) +
                               " (raise mean_noise_span_length or lower mlm_probability or max_source_length)");
     return c;

@@ -9,6 +9,10 @@
 //   labels  <extra_id_0> C D <extra_id_1> H </s>
 // Spans are placed as HF places them (the sequence starts with kept tokens and ends with a hidden
 // span), with SumLab's own random stream: the same seed gives the same corruption every time.
+// "Text infilling" (BART's objective, with T5's sentinels) keeps that input and makes the labels the
+// whole original sequence: labels  A B C D E F G H </s>. Most of the target is then in the input, so
+// a new model is rewarded for copying from the encoder through cross-attention, which summaries need
+// and span corruption's labels (never in the input) do not reward.
 #pragma once
 
 #include <cstdint>
@@ -48,13 +52,15 @@ struct SpanCorruptor {
     double noise_density = 0.15, mean_noise_span_length = 3.0;
     TokenIds sentinel_ids;  // <extra_id_0>, <extra_id_1>, ...
     int64_t eos_token_id = 1;
+    // Above 0: text infilling, the labels are the uncorrupted tokens, at most this many with </s>.
+    int64_t full_labels_max_length = 0;
 
     // `source` as the tokenizer encodes it (</s> last, dropped before the spans are drawn), spans drawn from `seed`.
     CorruptedExample operator()(const TokenIds& source, uint64_t seed) const;
 };
 
-// The corruptor for prompts of up to max_source_length tokens. Throws ConfigError when the tokenizer
-// has fewer <extra_id_*> sentinels than such a prompt needs.
+// The corruptor for prompts of up to max_source_length tokens (span corruption's labels). Throws
+// ConfigError when the tokenizer has fewer <extra_id_*> sentinels than such a prompt needs.
 SpanCorruptor make_span_corruptor(const T5Tokenizer& tokenizer, double noise_density, double mean_noise_span_length,
                                   int64_t max_source_length);
 

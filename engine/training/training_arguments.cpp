@@ -13,7 +13,14 @@ std::string to_string(TrainingMethod m) { return m == TrainingMethod::lora ? "lo
 std::string to_string(SchedulerType s) {
     return s == SchedulerType::constant ? "constant" : s == SchedulerType::cosine ? "cosine" : "linear";
 }
-std::string to_string(TrainingObjective o) { return o == TrainingObjective::span_corruption ? "span_corruption" : "seq2seq"; }
+std::string to_string(TrainingObjective o) {
+    switch (o) {
+    case TrainingObjective::span_corruption: return "span_corruption";
+    case TrainingObjective::text_infilling: return "text_infilling";
+    case TrainingObjective::seq2seq: break;
+    }
+    return "seq2seq";
+}
 std::string to_string(IntervalStrategy s) { return s == IntervalStrategy::steps ? "steps" : s == IntervalStrategy::epoch ? "epoch" : "no"; }
 
 namespace {
@@ -169,20 +176,23 @@ void add_method_rows(std::vector<SettingSpec>& t) {
         s.flag = "--objective";
         s.kind = Kind::choice;
         s.help = "seq2seq: learn prompt -> summary; span_corruption: learn to restore spans hidden in the prompts, T5's "
-                 "pretraining objective, for a new model before it learns to summarise";
-        s.choices = {"seq2seq", "span_corruption"};
+                 "pretraining objective, for a new model before it learns to summarise; text_infilling: learn to write out "
+                 "the whole prompt from one with spans hidden (BART's objective), which teaches a new model to copy";
+        s.choices = {"seq2seq", "span_corruption", "text_infilling"};
         s.get = [](const TrainingArguments& a) { return json(to_string(a.objective)); };
         s.set = [](TrainingArguments& a, const json& v) {
             a.objective = parse_choice<TrainingObjective>(
-                v.get<std::string>(), {{"seq2seq", TrainingObjective::seq2seq}, {"span_corruption", TrainingObjective::span_corruption}},
+                v.get<std::string>(), {{"seq2seq", TrainingObjective::seq2seq},
+                                    {"span_corruption", TrainingObjective::span_corruption},
+                                    {"text_infilling", TrainingObjective::text_infilling}},
                 "objective");
         };
         t.push_back(s);
     }
-    t.push_back(real("mlm_probability", "span_corruption: the share of each prompt's tokens hidden", 0.0, 1.0,
+    t.push_back(real("mlm_probability", "span_corruption, text_infilling: the share of each prompt's tokens hidden", 0.0, 1.0,
                      &TrainingArguments::mlm_probability));
     t.back().origin = "run_t5_mlm_flax.py: mlm_probability";
-    t.push_back(real("mean_noise_span_length", "span_corruption: the mean length of a hidden span, in tokens", 1.0, 1e6,
+    t.push_back(real("mean_noise_span_length", "span_corruption, text_infilling: the mean length of a hidden span, in tokens", 1.0, 1e6,
                      &TrainingArguments::mean_noise_span_length));
     t.back().origin = "run_t5_mlm_flax.py: mean_noise_span_length";
     {
@@ -454,8 +464,8 @@ void TrainingArguments::validate_evaluation(const std::string& where) const {
         throw ConfigError(where, "early_stopping_patience", "early stopping requires load_best_model_at_end (HF's EarlyStoppingCallback)");
     if (early_stopping_patience > 0 && eval_strategy == IntervalStrategy::no)
         throw ConfigError(where, "early_stopping_patience", "early stopping requires an eval_strategy of steps or epoch");
-    if (objective == TrainingObjective::span_corruption && predict_with_generate)
-        throw ConfigError(where, "predict_with_generate", "scores generated summaries; the span_corruption objective has none to score");
+    if (objective != TrainingObjective::seq2seq && predict_with_generate)
+        throw ConfigError(where, "predict_with_generate", "scores generated summaries; the " + to_string(objective) + " objective has none to score");
     const std::string key = best_metric_key();
     if (!key.empty() && key != "eval_loss" && !predict_with_generate)
         throw ConfigError(where, "metric_for_best_model", key + " is computed only with predict_with_generate");

@@ -18,12 +18,12 @@ namespace sumlab {
 enum class TrainingMethod { full, lora };
 enum class SchedulerType { linear, constant, cosine };
 // What the model learns: prompt -> summary, or T5's denoising of the prompts (pretraining a new model).
-enum class TrainingObjective { seq2seq, span_corruption };
+enum class TrainingObjective { seq2seq, span_corruption, text_infilling };
 enum class IntervalStrategy { no, steps, epoch };
 
 struct TrainingArguments {
     TrainingMethod method = TrainingMethod::full;  // "full" fine-tuning (the lab's instruct model) or "lora" (PEFT)
-    TrainingObjective objective = TrainingObjective::seq2seq;  // SumLab's own; span_corruption = DataCollatorForT5MLM
+    TrainingObjective objective = TrainingObjective::seq2seq;  // SumLab's own; span_corruption = DataCollatorForT5MLM, text_infilling = BART's
     double mlm_probability = 0.15;                 // run_t5_mlm_flax.py default 0.15: share of each prompt's tokens hidden
     double mean_noise_span_length = 3.0;           // run_t5_mlm_flax.py default 3.0
     LoraConfig lora;                               // used when method == lora

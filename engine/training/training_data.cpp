@@ -42,8 +42,9 @@ TrainingData prepare_training_data(const std::string& data_path, const TrainingA
     };
     TrainingData data;
     data.notes = dataset.notes;
-    if (args.objective == TrainingObjective::span_corruption)
+    if (args.objective != TrainingObjective::seq2seq)
         data.corruption = make_span_corruptor(tokenizer, args.mlm_probability, args.mean_noise_span_length, args.max_source_length);
+    if (args.objective == TrainingObjective::text_infilling) data.corruption->full_labels_max_length = args.max_target_length;
     data.train = tokenize(select_examples(*train, selection));
     data.files.push_back(train->path);
     if (data.train.empty()) throw DataError(train->path, 0, "no training examples left after the selection");

@@ -1,6 +1,7 @@
 // The examples a training run learns from and is evaluated on: DialogSum's splits read, each dialogue
 // rendered with the run's prompt and tokenized with the summary, the selection (limit, every_kth)
-// applied; under the span_corruption objective, spans of the prompts hidden (engine/text/span_corruption.h).
+// applied; under the span_corruption and text_infilling objectives, spans of the prompts hidden
+// (engine/text/span_corruption.h).
 #pragma once
 
 #include "engine/text/batcher.h"
@@ -24,7 +25,7 @@ struct TrainingData {
     std::vector<EvalGenerationExample> generation;  // predict_with_generate: the first eval_generate_limit validation examples
     std::vector<std::string> files;                 // the data files read (for run.json's hashes)
     std::vector<std::string> notes;                 // how the loader read them, for the user
-    std::optional<SpanCorruptor> corruption;        // span_corruption: validation is corrupted once, training anew each epoch
+    std::optional<SpanCorruptor> corruption;        // spans hidden: validation once, training anew each epoch
 };
 
 // Reads `data` (a DialogSum folder or file) for a run with `args`. Throws DataError naming the file when
@@ -32,7 +33,7 @@ struct TrainingData {
 // the tokenizer cannot serve the objective.
 TrainingData prepare_training_data(const std::string& data, const TrainingArguments& args, const T5Tokenizer& tokenizer);
 
-// Training examples `indices` as one batch on `device`; under span_corruption each example's spans
+// Training examples `indices` as one batch on `device`; with spans hidden, each example's spans
 // are drawn from (args.seed, epoch, its index), so a resumed run sees the batches an unbroken one does.
 Seq2SeqBatch training_batch(const TrainingData& data, const BatchIndices& indices, const TrainingArguments& args, int64_t epoch,
                             int64_t pad_token_id, torch::Device device);

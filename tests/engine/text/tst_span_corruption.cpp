@@ -6,6 +6,7 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -25,6 +26,7 @@ private slots:
     void input_and_labels_restore_the_tokens();
     void same_seed_same_spans();
     void refuses_too_few_sentinels();
+    void text_infilling_labels_are_the_text();
 };
 
 namespace {
@@ -166,6 +168,28 @@ void TestSpanCorruption::refuses_too_few_sentinels() {
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, corrupt_spans(tokens, mask, sentinels(2), 1));
     QCOMPARE(corrupt_spans(tokens, mask, sentinels(3), 1).input_ids, (TokenIds{11, 1000, 13, 999, 15, 998, 1}));
     QVERIFY_THROWS_EXCEPTION(std::invalid_argument, corrupt_spans(tokens, std::vector<bool>(5, false), sentinels(3), 1));
+}
+
+// Text infilling hides the same spans in the input; its labels are the tokens themselves, cut as a
+// target is cut (the first ones, then </s>).
+void TestSpanCorruption::text_infilling_labels_are_the_text() {
+    SpanCorruptor spans;
+    spans.sentinel_ids = sentinels(100);
+    SpanCorruptor infilling = spans;
+    TokenIds source(200);
+    std::iota(source.begin(), source.end(), 3);
+    source.push_back(spans.eos_token_id);
+    for (int64_t limit : {500, 201, 64}) {
+        infilling.full_labels_max_length = limit;
+        const uint64_t seed = span_corruption_seed(7, 0, static_cast<uint64_t>(limit));
+        const CorruptedExample c = infilling(source, seed);
+        QCOMPARE(c.input_ids, spans(source, seed).input_ids);
+        QVERIFY(std::count_if(c.input_ids.begin(), c.input_ids.end(), [](int64_t id) { return id > 900; }) > 0);
+        const size_t kept = std::min<size_t>(200, static_cast<size_t>(limit - 1));
+        TokenIds expected(source.begin(), source.begin() + static_cast<std::ptrdiff_t>(kept));
+        expected.push_back(spans.eos_token_id);
+        QCOMPARE(c.labels, expected);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestSpanCorruption)

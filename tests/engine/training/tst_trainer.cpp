@@ -424,6 +424,7 @@ void TestTrainer::resume_gives_the_same_curve_data() {
     QTest::addColumn<QString>("objective");
     QTest::newRow("seq2seq") << "seq2seq";
     QTest::newRow("span_corruption") << "span_corruption";
+    QTest::newRow("text_infilling") << "text_infilling";
 }
 
 void TestTrainer::resume_gives_the_same_curve() {
@@ -433,6 +434,7 @@ void TestTrainer::resume_gives_the_same_curve() {
     auto make = [&](const QString& out) {
         TrainerSetup s = golden_setup(TrainingMethod::full, objective + "-" + out);
         if (objective == "span_corruption") s.args.objective = TrainingObjective::span_corruption;
+        if (objective == "text_infilling") s.args.objective = TrainingObjective::text_infilling;
         s.args.max_steps = 6;
         s.args.per_device_train_batch_size = 4;
         s.args.dropout_rate = 0.1;
@@ -505,6 +507,25 @@ void TestTrainer::span_corruption_batches() {
         QCOMPARE(restored, data.train[r].source);  // </s> closes both
         const size_t length = data.train[r].source.size() - 1, kept = input.size() - 1 - hidden.size();
         QCOMPARE(static_cast<double>(length - kept), std::nearbyint(static_cast<double>(length) * args.mlm_probability));
+    }
+    args.predict_with_generate = true;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, args.validate("test"));
+
+    // text_infilling: the same inputs; the labels are the prompt itself, cut at max_target_length.
+    args.predict_with_generate = false;
+    args.objective = TrainingObjective::text_infilling;
+    args.max_target_length = 40;
+    const TrainingData infilling = prepare_training_data(m_train, args, tokenizer);
+    const Seq2SeqBatch b = training_batch(infilling, rows, args, 0, tokenizer.pad_token_id(), torch::kCPU);
+    QVERIFY(torch::equal(b.input_ids, a.input_ids));
+    for (size_t r = 0; r < rows.size(); ++r) {
+        const TokenIds& prompt = infilling.train[r].source;
+        TokenIds expected(prompt.begin(), prompt.begin() + std::min<std::ptrdiff_t>(39, static_cast<std::ptrdiff_t>(prompt.size()) - 1));
+        expected.push_back(tokenizer.eos_token_id());
+        std::vector<int64_t> labels;
+        for (int64_t i = 0; i < b.labels.size(1); ++i)
+            if (b.labels[r][i].item<int64_t>() != -100) labels.push_back(b.labels[r][i].item<int64_t>());
+        QCOMPARE(labels, expected);
     }
     args.predict_with_generate = true;
     QVERIFY_THROWS_EXCEPTION(ConfigError, args.validate("test"));
