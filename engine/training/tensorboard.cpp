@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -76,8 +77,15 @@ enum : uint32_t {
     kMetadataPluginData = 1, kPluginDataPluginName = 1,
     kTensorDtype = 1, kTensorShape = 2, kTensorStringVal = 8,
     kShapeDim = 2, kDimSize = 1,
+    kPluginDataContent = 2,
+    // tensorboard/plugins/hparams: plugin_data.proto, api.proto; google/protobuf/struct.proto's Value.
+    kHParamsExperiment = 2, kHParamsSessionStartInfo = 3, kHParamsSessionEndInfo = 4,
+    kExperimentHParamInfos = 4, kHParamInfoName = 1, kHParamInfoType = 4,
+    kSessionStartInfoHParams = 1, kMapKey = 1, kMapValue = 2, kSessionEndInfoStatus = 1,
+    kValueNumber = 2, kValueString = 3,
 };
 constexpr uint64_t kDtString = 7;  // tensorflow DataType DT_STRING
+constexpr uint64_t kHParamString = 1, kHParamFloat64 = 3, kStatusSuccess = 1;  // api.proto's DataType, Status
 
 std::string hostname() {
     char name[256] = "";
@@ -138,7 +146,7 @@ std::string tensorboard_tag(const std::string& key) {
     return "train/" + key;
 }
 
-TensorBoardWriter::TensorBoardWriter(const std::string& log_dir) {
+TensorBoardWriter::TensorBoardWriter(const std::string& log_dir) : log_dir_(log_dir) {
     make_dirs(log_dir);
     char name[512];
     std::snprintf(name, sizeof name, "events.out.tfevents.%010lld.%s.%ld.%d", static_cast<long long>(std::time(nullptr)), hostname().c_str(),
@@ -207,6 +215,47 @@ void TensorBoardWriter::add_text(const std::string& tag, const std::string& text
     put_bytes(v, kValueTensor, tensor);
     put_bytes(v, kValueMetadata, metadata);
     write_summary(v, step);
+}
+
+void TensorBoardWriter::add_hparams(const nlohmann::json& hparams) {
+    std::string infos, start;
+    for (const auto& item : hparams.items()) {
+        const nlohmann::json& v = item.value();
+        std::string value;  // google.protobuf.Value: a oneof, so zeros and empty strings are written too
+        if (v.is_number() || v.is_boolean()) put_double(value, kValueNumber, v.is_boolean() ? double(v.get<bool>()) : v.get<double>());
+        else put_bytes(value, kValueString, v.is_string() ? v.get<std::string>() : v.is_null() ? "None" : v.dump());
+        std::string entry;
+        put_bytes(entry, kMapKey, item.key());
+        put_bytes(entry, kMapValue, value);
+        put_bytes(start, kSessionStartInfoHParams, entry);
+        std::string info;
+        put_bytes(info, kHParamInfoName, item.key());
+        put_key(info, kHParamInfoType, 0);
+        put_varint(info, v.is_number() || v.is_boolean() ? kHParamFloat64 : kHParamString);
+        put_bytes(infos, kExperimentHParamInfos, info);
+    }
+    std::string end;
+    put_key(end, kSessionEndInfoStatus, 0);
+    put_varint(end, kStatusSuccess);
+    // HParamsPluginData{version 0 (not written), one of the three} in each summary's metadata.
+    auto summary = [](const char* tag, uint32_t field, const std::string& message) {
+        std::string content, plugin, metadata, v;
+        put_bytes(content, field, message);
+        put_bytes(plugin, kPluginDataPluginName, "hparams");
+        put_bytes(plugin, kPluginDataContent, content);
+        put_bytes(metadata, kMetadataPluginData, plugin);
+        put_bytes(v, kValueTag, tag);
+        put_bytes(v, kValueMetadata, metadata);
+        return v;
+    };
+    // add_hparams' run_name: str(time.time()), the shortest text that reads back as the same double.
+    char name[64];
+    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    *std::to_chars(name, name + sizeof name - 1, now).ptr = '\0';
+    TensorBoardWriter run(log_dir_ + (log_dir_.empty() || log_dir_.back() == '/' ? "" : "/") + name);
+    run.write_summary(summary("_hparams_/experiment", kHParamsExperiment, infos), 0);
+    run.write_summary(summary("_hparams_/session_start_info", kHParamsSessionStartInfo, start), 0);
+    run.write_summary(summary("_hparams_/session_end_info", kHParamsSessionEndInfo, end), 0);
 }
 
 void TensorBoardWriter::add_logs(const nlohmann::json& line) {

@@ -43,6 +43,13 @@ public:
     void add_scalar(const std::string& tag, double value, int64_t step);
     // SummaryWriter.add_text: the tag gets "/text_summary", the text plugin's metadata and a DT_STRING tensor.
     void add_text(const std::string& tag, const std::string& text, int64_t step = 0);
+    // SummaryWriter.add_hparams(hparams, metric_dict={}), as TensorBoardCallback.on_train_begin calls it
+    // with args.to_sanitized_dict(): a second event file in <log_dir>/<str(time.time())>/ holding the
+    // hparams plugin's experiment, session_start_info and session_end_info (STATUS_SUCCESS) summaries.
+    // `hparams` is a flat object; numbers and booleans (Python's bool is an int there) become number_value
+    // and FLOAT64, strings string_value and STRING; null is "None" and a list its JSON text (to_sanitized_dict's
+    // str(): Python would write ['tensorboard'] where SumLab writes ["tensorboard"]).
+    void add_hparams(const nlohmann::json& hparams);
     // TensorBoardCallback.on_log for a metrics.jsonl line: every number but "step" (the x axis) and
     // "max_steps" (a constant) as a scalar named by tensorboard_tag, at the line's "step".
     void add_logs(const nlohmann::json& line);
@@ -53,7 +60,7 @@ private:
     void write_event(const std::string& fields_after_wall_time);
     void write_summary(const std::string& value, int64_t step);
 
-    std::string path_;
+    std::string log_dir_, path_;
     std::FILE* file_ = nullptr;
 };
 

@@ -424,10 +424,14 @@ void resume_or_start(TrainingRun& r) {
         r.run_config = run_config_of(r, resume);
         write_run_config(r.setup.output_dir, r.run_config);
         r.metrics = std::make_unique<MetricsWriter>(metrics_path);
-        if (!r.args.report_to.empty()) {  // TensorBoardCallback.on_train_begin: the arguments and the model's config as text
+        if (!r.args.report_to.empty()) {  // TensorBoardCallback.on_train_begin: the arguments and the model's config as text, the hparams
             r.tensorboard = std::make_unique<TensorBoardWriter>(resolve_logging_dir(r.args.logging_dir, r.setup.output_dir));
-            r.tensorboard->add_text("args", r.args.to_json().dump(2));
+            nlohmann::json hparams = r.args.to_json();
+            r.tensorboard->add_text("args", hparams.dump(2));
             r.tensorboard->add_text("model_config", read_file(join_path(r.setup.model_dir, "config.json")));
+            hparams["train_batch_size"] = r.args.per_device_train_batch_size;  // to_sanitized_dict's two additions, one device
+            hparams["eval_batch_size"] = r.args.per_device_eval_batch_size;
+            r.tensorboard->add_hparams(hparams);
             r.message("TensorBoard: writing " + r.tensorboard->path());
         }
         if (r.args.predict_with_generate) r.predictions = std::make_unique<MetricsWriter>(predictions_path);

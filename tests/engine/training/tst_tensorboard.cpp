@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <dirent.h>
@@ -150,7 +151,8 @@ struct Event {
         std::string tag;
         bool has_simple_value = false;
         float simple_value = 0;
-        std::string plugin_name;  // metadata.plugin_data.plugin_name
+        std::string plugin_name;     // metadata.plugin_data.plugin_name
+        std::string plugin_content;  // metadata.plugin_data.content
         int64_t dtype = 0;        // tensor.dtype
         std::vector<int64_t> dims;
         std::vector<std::string> string_val;
@@ -179,6 +181,7 @@ Event parse_event(const std::string& data) {
                 if (const Field* plugin = field(metadata, 1, 2)) {
                     const auto plugin_data = decode(plugin->bytes);
                     if (const Field* name = field(plugin_data, 1, 2)) value.plugin_name = name->bytes;
+                    if (const Field* content = field(plugin_data, 2, 2)) value.plugin_content = content->bytes;
                 }
             }
             if (const Field* tensor = field(vf, 8, 2)) {
@@ -241,12 +244,15 @@ private slots:
     void default_logging_dir_is_huggingfaces();
     void report_to_and_logging_dir_settings();
     void training_writes_the_losses_of_metrics_jsonl();
+    void training_writes_the_hparams();
     void tensorboard_itself_reads_the_file();
 
 private:
     QTemporaryDir m_tmp;
     std::string m_training_event_file;  // from training_writes_the_losses_of_metrics_jsonl, for the cross-check
     std::vector<nlohmann::json> m_training_lines;
+    std::string m_hparams_dir;     // add_hparams' run folder of that training
+    nlohmann::json m_training_args;
 };
 
 void TestTensorBoard::crc32c_matches_the_check_values() {
@@ -430,10 +436,18 @@ void TestTensorBoard::training_writes_the_losses_of_metrics_jsonl() {
                  .hasMatch(),
              runs[0].c_str());
     const std::string log_dir = s.output_dir + "/runs/" + runs[0];
-    const auto files = files_in(log_dir);
-    QCOMPARE(files.size(), size_t{1});
-    QVERIFY2(files[0].rfind("events.out.tfevents.", 0) == 0, files[0].c_str());
-    m_training_event_file = log_dir + "/" + files[0];
+    // The event file and add_hparams' run folder, named str(time.time()).
+    const auto entries = files_in(log_dir);
+    QCOMPARE(entries.size(), size_t{2});
+    for (const std::string& e : entries) {
+        if (e.rfind("events.out.tfevents.", 0) == 0) m_training_event_file = log_dir + "/" + e;
+        else m_hparams_dir = log_dir + "/" + e;
+    }
+    QVERIFY2(!m_training_event_file.empty(), entries[0].c_str());
+    const QString run_name = QString::fromStdString(m_hparams_dir.substr(log_dir.size() + 1));
+    QVERIFY2(QRegularExpression("^\\d{10}(\\.\\d+)?$").match(run_name).hasMatch(), qPrintable(run_name));
+    QVERIFY2(std::abs(run_name.toDouble() - now_s()) < 600, qPrintable(run_name));
+    m_training_args = s.args.to_json();
 
     READ_EVENTS(events, m_training_event_file);
     QCOMPARE(events.front().file_version, std::string("brain.Event:2"));
@@ -468,6 +482,78 @@ void TestTensorBoard::training_writes_the_losses_of_metrics_jsonl() {
     }
     QCOMPARE(losses, 3);       // logging_steps 1, max_steps 3
     QCOMPARE(eval_losses, 1);  // eval_steps 2
+}
+
+// SummaryWriter.add_hparams(args.to_sanitized_dict(), {}): in its own folder, the experiment (each
+// hparam's name and type), the session's values and its end, all in the hparams plugin's messages
+// (plugin_data.proto, api.proto, struct.proto's Value), version 0 and so not written.
+void TestTensorBoard::training_writes_the_hparams() {
+    if (m_hparams_dir.empty()) QSKIP("training_writes_the_losses_of_metrics_jsonl wrote no hparams folder");
+    const auto files = files_in(m_hparams_dir);
+    QCOMPARE(files.size(), size_t{1});
+    READ_EVENTS(events, m_hparams_dir + "/" + files[0]);
+    QCOMPARE(events.size(), size_t{4});
+    QCOMPARE(events[0].file_version, std::string("brain.Event:2"));
+    const char* tags[] = {"_hparams_/experiment", "_hparams_/session_start_info", "_hparams_/session_end_info"};
+    std::vector<std::vector<Field>> data;  // each event's HParamsPluginData
+    for (int i = 0; i < 3; ++i) {
+        const Event& e = events[static_cast<size_t>(i) + 1];
+        QCOMPARE(e.step, int64_t{0});
+        QCOMPARE(e.values.size(), size_t{1});
+        QCOMPARE(e.values[0].tag, std::string(tags[i]));
+        QCOMPARE(e.values[0].plugin_name, std::string("hparams"));
+        QVERIFY(!e.values[0].has_simple_value);
+        data.push_back(decode(e.values[0].plugin_content));
+        QVERIFY(!field(data.back(), 1, 0));  // version 0
+    }
+    nlohmann::json expected = m_training_args;  // to_sanitized_dict: the arguments and the two batch sizes
+    expected["train_batch_size"] = expected["per_device_train_batch_size"];
+    expected["eval_batch_size"] = expected["per_device_eval_batch_size"];
+    // The experiment: one HParamInfo per key, FLOAT64 (3) for numbers and booleans, STRING (1) otherwise.
+    const Field* experiment = field(data[0], 2, 2);
+    QVERIFY(experiment);
+    std::map<std::string, uint64_t> types;
+    for (const Field& info : decode(experiment->bytes)) {
+        QCOMPARE(info.number, 4u);
+        const auto f = decode(info.bytes);
+        QVERIFY(field(f, 1, 2) && field(f, 4, 0));
+        types[field(f, 1, 2)->bytes] = field(f, 4, 0)->value;
+    }
+    QCOMPARE(types.size(), expected.size());
+    // The session's values: a map<string, Value>, number_value (2) or string_value (3).
+    const Field* start = field(data[1], 3, 2);
+    QVERIFY(start);
+    std::map<std::string, Field> values;
+    for (const Field& entry : decode(start->bytes)) {
+        const auto f = decode(entry.bytes);
+        QVERIFY(entry.number == 1 && field(f, 1, 2) && field(f, 2, 2));
+        const auto value = decode(field(f, 2, 2)->bytes);
+        QCOMPARE(value.size(), size_t{1});
+        values[field(f, 1, 2)->bytes] = value[0];
+    }
+    QCOMPARE(values.size(), expected.size());
+    for (const auto& item : expected.items()) {
+        const nlohmann::json& v = item.value();
+        const std::string& key = item.key();
+        QVERIFY2(values.count(key) && types.count(key), key.c_str());
+        const Field& got = values[key];
+        if (v.is_number() || v.is_boolean()) {
+            QVERIFY2(types[key] == 3 && got.number == 2 && got.wire == 1, key.c_str());
+            double number;
+            std::memcpy(&number, &got.value, 8);
+            QCOMPARE(number, v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>());
+        } else {
+            QVERIFY2(types[key] == 1 && got.number == 3 && got.wire == 2, key.c_str());
+            QCOMPARE(got.bytes, v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("None") : v.dump());
+        }
+    }
+    QCOMPARE(values["report_to"].bytes, std::string("[\"tensorboard\"]"));
+    // The session's end: STATUS_SUCCESS (1).
+    const Field* end = field(data[2], 4, 2);
+    QVERIFY(end);
+    const auto status = decode(end->bytes);
+    QVERIFY(field(status, 1, 0));
+    QCOMPARE(field(status, 1, 0)->value, uint64_t{1});
 }
 
 void TestTensorBoard::tensorboard_itself_reads_the_file() {
