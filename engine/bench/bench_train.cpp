@@ -1,6 +1,7 @@
 #include "engine/bench/bench_train.h"
 
 #include "engine/training/optimizer.h"
+#include "engine/training/training_estimate.h"
 #include "engine/runtime/system_info.h"
 #include "models/lora.h"
 #include "models/t5/autocast.h"
@@ -32,6 +33,8 @@ StepInputs make_inputs(const T5Config& config, uint64_t seed) {
 
 BenchResult measure_training(BenchContext& context, bool lora, bool bf16, bool checkpointing = false) {
     T5Config config = context.model_config();
+    reset_peak_rss();
+    const double rss_process = peak_rss_mb();  // before the model: what the Train page's estimate comes on top of
     config.dropout_rate = 0.1;
     T5ForConditionalGeneration model(config);
     if (!context.source().model_dir.empty()) {
@@ -44,12 +47,16 @@ BenchResult measure_training(BenchContext& context, bool lora, bool bf16, bool c
     TrainingArguments args;
     args.weight_decay = 0.01;
     if (lora) {
-        LoraConfig c;
-        c.r = 32;
-        c.lora_alpha = 32;
-        c.lora_dropout = 0.05;
-        apply_lora(*model, c);
+        args.method = TrainingMethod::lora;
+        args.lora.r = 32;
+        args.lora.lora_alpha = 32;
+        args.lora.lora_dropout = 0.05;
+        apply_lora(*model, args.lora);
     }
+    args.per_device_train_batch_size = kBatch;  // for the Train page's estimate, reported beside the measured peak
+    args.max_source_length = kSource;
+    args.max_target_length = kTarget;
+    args.gradient_checkpointing = checkpointing;
     model->train();
     model->set_gradient_checkpointing(checkpointing);  // --gradient-checkpointing: blocks recomputed in backward
     const TrainableParameters trainable = trainable_parameters_of(*model);
@@ -85,6 +92,11 @@ BenchResult measure_training(BenchContext& context, bool lora, bool bf16, bool c
     r.values.push_back({prefix + "_tokens_per_s", static_cast<double>(kBatch * (kSource + kTarget)) / t.median_s, prefix + " tokens", "tokens/s", {}, {}});
     r.details = {{"step_tflop", flops / 1e12}, {"rss_before_mb", rss_before}, {"trainable_parameters", trainable_parameters(*model).trainable},
                  {"runs_s", t.runs_s}};
+    // The Train page's estimate (tensors at the step's peak, fp32 paths only) on top of the process before the model.
+    if (!bf16) {
+        r.details["rss_process_mb"] = rss_process;
+        r.details["estimated_peak_rss_mb"] = rss_process + static_cast<double>(estimate_training_memory(config, args).peak_bytes) / (1024.0 * 1024.0);
+    }
     return r;
 }
 
