@@ -61,6 +61,7 @@ def main():
     turns_train = copy("train", chunks(splits["train"], 40000, rng))
     write(os.path.join(dst, "turns/train.csv"), turns_train)
     write(os.path.join(dst, "turns/validation.csv"), copy("validation", chunks(splits["validation"], 500, rng)))
+    # A test split only because a data folder needs one; nothing scores it.
     write(os.path.join(dst, "turns/test.csv"), copy("test", chunks(splits["validation"], 10, rng)))
 
     rng = random.Random(11)
