@@ -61,7 +61,7 @@ BenchResult measure_training(BenchContext& context, bool lora, bool bf16, bool c
     model->set_gradient_checkpointing(checkpointing);  // --gradient-checkpointing: blocks recomputed in backward
     const TrainableParameters trainable = trainable_parameters_of(*model);
     const std::vector<torch::Tensor>& tensors = trainable.tensors;
-    AdamW optimizer(trainable.named, args);
+    Optimizer optimizer(trainable.named, args);
     StepInputs in = make_inputs(config, context.source().seed + 1);
     use_threads_for(bf16 ? torch::kBFloat16 : torch::kFloat32);  // as the trainer: bf16 products run on oneDNN
     reset_peak_rss();

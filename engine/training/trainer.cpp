@@ -152,7 +152,7 @@ struct TrainingRun {
     // load_model_for_training, build_optimizer_and_schedule
     LoadedModel loaded;
     TrainableParameters trainable;
-    std::optional<AdamW> optimizer;
+    std::optional<Optimizer> optimizer;
     int64_t batches_per_epoch = 0, steps_per_epoch = 0, max_steps = 0, warmup = 0;
     // resume_or_start
     TrainerState state;
@@ -328,11 +328,7 @@ void sync_from_main(DistributedContext& dist, TrainingRun& r, bool resuming) {
     r.state = TrainerState::from_json(progress, "rank 0's trainer state");
     const int64_t optimizer_step = progress.at("optimizer_step").get<int64_t>();
     if (optimizer_step > 0) {
-        std::vector<std::pair<std::string, torch::Tensor>> moments;
-        for (const auto& p : r.optimizer->params()) {
-            moments.emplace_back("exp_avg." + p.name, p.exp_avg.defined() ? p.exp_avg : torch::zeros_like(p.param));
-            moments.emplace_back("exp_avg_sq." + p.name, p.exp_avg_sq.defined() ? p.exp_avg_sq : torch::zeros_like(p.param));
-        }
+        std::vector<std::pair<std::string, torch::Tensor>> moments = r.optimizer->state_tensors(true);
         std::vector<torch::Tensor> tensors;
         for (auto& m : moments) tensors.push_back(m.second);
         dist.broadcast(tensors);

@@ -13,6 +13,7 @@ std::string to_string(TrainingMethod m) { return m == TrainingMethod::lora ? "lo
 std::string to_string(SchedulerType s) {
     return s == SchedulerType::constant ? "constant" : s == SchedulerType::cosine ? "cosine" : "linear";
 }
+std::string to_string(OptimizerType o) { return o == OptimizerType::adafactor ? "adafactor" : "adamw_torch"; }
 std::string to_string(TrainingObjective o) {
     switch (o) {
     case TrainingObjective::span_corruption: return "span_corruption";
@@ -268,6 +269,27 @@ void add_optimizer_rows(std::vector<SettingSpec>& t) {
     t.push_back(real("adam_beta1", "AdamW's first-moment decay", 0.0, 0.999999, &TrainingArguments::adam_beta1));
     t.push_back(real("adam_beta2", "AdamW's second-moment decay", 0.0, 0.999999999, &TrainingArguments::adam_beta2));
     t.push_back(real("adam_epsilon", "AdamW's epsilon", 0.0, 1.0, &TrainingArguments::adam_epsilon));
+    {
+        SettingSpec s;
+        s.key = "optim";
+        s.flag = "--optim";
+        s.kind = Kind::choice;
+        s.help = "The optimizer: adamw_torch (torch.optim.AdamW), or adafactor (transformers' Adafactor as HF's Trainer builds it: "
+                 "no first moment, factored second moments, update clipping at RMS 1; the adam_* settings do not apply)";
+        s.origin = "Hugging Face: optim";
+        s.choices = {"adamw_torch", "adafactor"};
+        s.get = [](const TrainingArguments& a) { return json(to_string(a.optim)); };
+        s.set = [](TrainingArguments& a, const json& v) {
+            a.optim = parse_choice<OptimizerType>(v.get<std::string>(),
+                                                  {{"adamw_torch", OptimizerType::adamw_torch}, {"adafactor", OptimizerType::adafactor}}, "optim");
+        };
+        t.push_back(s);
+    }
+    t.push_back(boolean("adafactor_scale_parameter",
+                        "Adafactor's scale_parameter: each tensor's step is learning_rate x the tensor's RMS (at least 1e-3), as T5 "
+                        "was pretrained; for a model trained from scratch. HF's Trainer passes False",
+                        &TrainingArguments::adafactor_scale_parameter));
+    t.back().origin.clear();  // SumLab's own: an argument of transformers' Adafactor, not of TrainingArguments
     t.push_back(real("max_grad_norm", "Clip the gradients' global norm to this value before each step (0 = no clipping)", 0.0, 1e6,
                      &TrainingArguments::max_grad_norm));
     t.push_back(real("label_smoothing_factor",

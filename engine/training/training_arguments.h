@@ -17,6 +17,8 @@ namespace sumlab {
 
 enum class TrainingMethod { full, lora };
 enum class SchedulerType { linear, constant, cosine };
+// HF's `optim`: torch's AdamW, or transformers' Adafactor (T5's own optimizer; factored second moments).
+enum class OptimizerType { adamw_torch, adafactor };
 // What the model learns: prompt -> summary, or T5's denoising of the prompts (pretraining a new model).
 enum class TrainingObjective { seq2seq, span_corruption, text_infilling };
 enum class IntervalStrategy { no, steps, epoch };
@@ -38,6 +40,9 @@ struct TrainingArguments {
     SchedulerType lr_scheduler_type = SchedulerType::linear;  // HF default linear
     double weight_decay = 0.0;                     // HF default 0; AdamW, decoupled, not on biases / layer norms
     double adam_beta1 = 0.9, adam_beta2 = 0.999, adam_epsilon = 1e-8;  // HF defaults
+    OptimizerType optim = OptimizerType::adamw_torch;
+    // Adafactor's scale_parameter (HF Trainer passes False): each tensor's step is learning_rate x its RMS.
+    bool adafactor_scale_parameter = false;
     double max_grad_norm = 1.0;                    // HF default 1.0; 0 disables clipping
     int64_t seed = 42;                             // HF default 42
     int64_t logging_steps = 500;                   // HF default 500
@@ -116,6 +121,7 @@ const std::vector<TrainingPreset>& training_presets();
 
 std::string to_string(TrainingMethod m);
 std::string to_string(SchedulerType s);
+std::string to_string(OptimizerType o);
 std::string to_string(TrainingObjective o);
 std::string to_string(IntervalStrategy s);
 

@@ -436,7 +436,7 @@ std::optional<StepTiming> time_training_step(const T5Config& model_config, const
     model->train();
     const TrainableParameters trainable = trainable_parameters_of(*model);
     const std::vector<torch::Tensor>& tensors = trainable.tensors;
-    AdamW optimizer(trainable.named, args);
+    Optimizer optimizer(trainable.named, args);
     const int64_t B = args.per_device_train_batch_size, S = args.max_source_length, T = args.max_target_length;
     auto gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(args.seed));
     auto input_ids = torch::randint(3, config.vocab_size, {B, S}, gen, torch::kLong);

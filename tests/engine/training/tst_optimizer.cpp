@@ -6,6 +6,8 @@
 
 #include <QtTest>
 
+#include <map>
+
 #include <cmath>
 
 using namespace sumlab;
@@ -15,6 +17,9 @@ class TestOptimizer : public QObject {
 
 private slots:
     void adamw_matches_a_hand_computed_step();
+    void adafactor_matches_transformers_data();
+    void adafactor_matches_transformers();
+    void adafactor_state_round_trips_and_refuses_adamw_state();
     void no_decay_for_biases_and_layer_norms();
     void state_round_trips_and_refuses_other_shapes();
     void schedules_data();
@@ -45,7 +50,7 @@ void TestOptimizer::adamw_matches_a_hand_computed_step() {
     args.adam_beta2 = 0.99;
     args.adam_epsilon = 1e-3;  // large enough to matter in the denominator
     torch::Tensor w = torch::tensor({0.5, -1.0, 2.0}, torch::kDouble).requires_grad_(true);
-    AdamW adamw({{"encoder.block.0.layer.0.SelfAttention.q.weight", w}}, args);
+    Optimizer adamw({{"encoder.block.0.layer.0.SelfAttention.q.weight", w}}, args);
     std::vector<HandAdamW> hand{{0.5}, {-1.0}, {2.0}};
     const std::vector<std::vector<double>> grads{{0.2, -0.05, 1.0}, {-0.1, 0.3, 0.0}, {0.4, 0.4, -2.0}};
     const std::vector<double> lrs{0.1, 0.05, 0.02};  // a schedule's changing rate
@@ -64,6 +69,91 @@ void TestOptimizer::adamw_matches_a_hand_computed_step() {
     QCOMPARE(w.grad().abs().sum().item<double>(), 0.0);
 }
 
+// transformers 4.28's Adafactor (lr 0.1/0.05/0.02 over three steps, relative_step False, weight decay
+// 0.1 on the matrix and none on the vector, float64) printed these parameters; a matrix takes the
+// factored path, a vector the unfactored one.
+void TestOptimizer::adafactor_matches_transformers_data() {
+    QTest::addColumn<bool>("scale_parameter");
+    QTest::addColumn<std::vector<double>>("matrix");
+    QTest::addColumn<std::vector<double>>("vector");
+    QTest::newRow("scale_parameter") << true
+                                     << std::vector<double>{0.43168745567006417, -0.91832567131013965, 1.8969109138819069,
+                                                            0.091785775480004758, 0.036273197366857725, -0.24302772735090589}
+                                     << std::vector<double>{0.16768474624592802, -0.38317670623655209, 0.029448304014947965};
+    QTest::newRow("HF Trainer's (no scaling)") << false
+                                               << std::vector<double>{0.42809886310160661, -0.91774441296569698, 1.8925795097574087,
+                                                                      0.082266834285073115, 0.027060853907611308, -0.24312422069801531}
+                                               << std::vector<double>{0.074310900230577043, -0.33916403984124549, -0.027208873687998916};
+}
+
+void TestOptimizer::adafactor_matches_transformers() {
+    QFETCH(bool, scale_parameter);
+    QFETCH(std::vector<double>, matrix);
+    QFETCH(std::vector<double>, vector);
+    TrainingArguments args;
+    args.optim = OptimizerType::adafactor;
+    args.adafactor_scale_parameter = scale_parameter;
+    args.weight_decay = 0.1;
+    auto opts = torch::TensorOptions().dtype(torch::kDouble);
+    torch::Tensor w = torch::tensor({0.5, -1.0, 2.0, 0.25, 0.1, -0.3}, opts).view({2, 3}).requires_grad_(true);
+    torch::Tensor b = torch::tensor({0.2, -0.4, 0.05}, opts).requires_grad_(true);
+    // The vector is named as a bias: the Trainer's rule puts it in the group without decay.
+    Optimizer adafactor({{"encoder.block.0.layer.0.SelfAttention.q.weight", w}, {"lm_head.bias", b}}, args);
+    const std::vector<std::vector<double>> gw{{0.2, -0.05, 1.0, 0.3, 0.0, -0.6}, {-0.1, 0.3, 0.0, 0.05, 0.7, 0.2}, {0.4, 0.4, -2.0, 1e-3, -0.2, 0.9}};
+    const std::vector<std::vector<double>> gb{{0.1, -0.2, 0.3}, {0.0, 0.5, -0.1}, {2.0, -1.0, 0.01}};
+    const std::vector<double> lrs{0.1, 0.05, 0.02};
+    for (size_t t = 0; t < lrs.size(); ++t) {
+        w.mutable_grad() = torch::tensor(gw[t], opts).view({2, 3});
+        b.mutable_grad() = torch::tensor(gb[t], opts);
+        adafactor.step(lrs[t]);
+    }
+    // Both in double, the same operations grouped a little differently: a few ulps of values near 1.
+    for (int64_t i = 0; i < 6; ++i)
+        QVERIFY2(std::abs(w.view(-1)[i].item<double>() - matrix[static_cast<size_t>(i)]) < 1e-12,
+                 qPrintable(QString("matrix element %1: %2 vs %3").arg(i).arg(w.view(-1)[i].item<double>(), 0, 'g', 17).arg(matrix[static_cast<size_t>(i)], 0, 'g', 17)));
+    for (int64_t i = 0; i < 3; ++i)
+        QVERIFY2(std::abs(b[i].item<double>() - vector[static_cast<size_t>(i)]) < 1e-12,
+                 qPrintable(QString("vector element %1: %2 vs %3").arg(i).arg(b[i].item<double>(), 0, 'g', 17).arg(vector[static_cast<size_t>(i)], 0, 'g', 17)));
+}
+
+void TestOptimizer::adafactor_state_round_trips_and_refuses_adamw_state() {
+    TrainingArguments args;
+    args.optim = OptimizerType::adafactor;
+    torch::Tensor w = torch::ones({2, 3}).requires_grad_(true), v = torch::ones({3}).requires_grad_(true);
+    Optimizer a({{"w", w}, {"v", v}}, args);
+    w.mutable_grad() = torch::full({2, 3}, 0.5);
+    v.mutable_grad() = torch::full({3}, 0.25);
+    a.step(0.1);
+    const auto state = a.state_tensors();
+    // Factored: a row and a column mean for the matrix (2 and 3 numbers, not 6), the full square for the vector.
+    QCOMPARE(state.size(), size_t{3});
+    std::map<std::string, torch::Tensor> by_name(state.begin(), state.end());
+    QCOMPARE(by_name.at("exp_avg_sq_row.w").sizes().vec(), (std::vector<int64_t>{2}));
+    QCOMPARE(by_name.at("exp_avg_sq_col.w").sizes().vec(), (std::vector<int64_t>{3}));
+    QCOMPARE(by_name.at("exp_avg_sq.v").sizes().vec(), (std::vector<int64_t>{3}));
+    // The weights as a checkpoint holds them after that step, and the optimizer state beside them.
+    torch::Tensor w2 = w.detach().clone().requires_grad_(true), v2 = v.detach().clone().requires_grad_(true);
+    Optimizer b({{"w", w2}, {"v", v2}}, args);
+    b.load_state(state, 1, "optimizer.safetensors");
+    // Resumed, the next step is the one the uninterrupted optimizer takes.
+    for (auto* o : {&a, &b}) {
+        std::vector<torch::Tensor> params = o == &a ? std::vector<torch::Tensor>{w, v} : std::vector<torch::Tensor>{w2, v2};
+        params[0].mutable_grad() = torch::full({2, 3}, -0.3);
+        params[1].mutable_grad() = torch::full({3}, 0.7);
+        o->step(0.05);
+    }
+    QVERIFY(torch::equal(w, w2));
+    QVERIFY(torch::equal(v, v2));
+    // An AdamW checkpoint has other names: refused with the file's name, not read as zeros.
+    Optimizer adamw({{"w", torch::ones({2, 3}).requires_grad_(true)}, {"v", torch::ones({3}).requires_grad_(true)}}, TrainingArguments{});
+    try {
+        b.load_state(adamw.state_tensors(true), 1, "optimizer.safetensors");
+        QFAIL("AdamW's state was loaded into Adafactor");
+    } catch (const FileError& e) {
+        QVERIFY2(QString(e.what()).startsWith("optimizer.safetensors: ") && QString(e.what()).contains("another optimizer"), e.what());
+    }
+}
+
 void TestOptimizer::no_decay_for_biases_and_layer_norms() {
     QVERIFY(!decays("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"));
     QVERIFY(!decays("decoder.final_layer_norm.weight"));
@@ -73,7 +163,7 @@ void TestOptimizer::no_decay_for_biases_and_layer_norms() {
     TrainingArguments args;
     args.weight_decay = 0.5;
     torch::Tensor norm = torch::ones({2}, torch::kDouble).requires_grad_(true), q = torch::ones({2}, torch::kDouble).requires_grad_(true);
-    AdamW adamw({{"decoder.final_layer_norm.weight", norm}, {"decoder.block.0.layer.0.SelfAttention.q.weight", q}}, args);
+    Optimizer adamw({{"decoder.final_layer_norm.weight", norm}, {"decoder.block.0.layer.0.SelfAttention.q.weight", q}}, args);
     norm.mutable_grad() = torch::zeros({2}, torch::kDouble);
     q.mutable_grad() = torch::zeros({2}, torch::kDouble);
     adamw.step(0.1);
@@ -84,26 +174,26 @@ void TestOptimizer::no_decay_for_biases_and_layer_norms() {
 void TestOptimizer::state_round_trips_and_refuses_other_shapes() {
     TrainingArguments args;
     torch::Tensor w = torch::ones({3}).requires_grad_(true);
-    AdamW a({{"w", w}}, args);
+    Optimizer a({{"w", w}}, args);
     w.mutable_grad() = torch::full({3}, 0.5);
     a.step(0.1);
     const auto state = a.state_tensors();
     QCOMPARE(state.size(), size_t{2});
     torch::Tensor w2 = torch::ones({3}).requires_grad_(true);
-    AdamW b({{"w", w2}}, args);
+    Optimizer b({{"w", w2}}, args);
     b.load_state(state, a.step_count(), "optimizer.safetensors");
     QCOMPARE(b.step_count(), int64_t{1});
     QVERIFY(torch::equal(b.params()[0].exp_avg, a.params()[0].exp_avg));
     QVERIFY(torch::equal(b.params()[0].exp_avg_sq, a.params()[0].exp_avg_sq));
     torch::Tensor wide = torch::ones({4}).requires_grad_(true);
-    AdamW c({{"w", wide}}, args);
+    Optimizer c({{"w", wide}}, args);
     try {
         c.load_state(state, 1, "optimizer.safetensors");
         QFAIL("a state of another shape was loaded");
     } catch (const FileError& e) {
         QVERIFY2(QString(e.what()).startsWith("optimizer.safetensors: ") && QString(e.what()).contains("wrong shape"), e.what());
     }
-    AdamW d({{"other", torch::ones({3}).requires_grad_(true)}}, args);
+    Optimizer d({{"other", torch::ones({3}).requires_grad_(true)}}, args);
     QVERIFY_THROWS_EXCEPTION(FileError, d.load_state(state, 1, "optimizer.safetensors"));  // lacks "other" after a step
 }
 

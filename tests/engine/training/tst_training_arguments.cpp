@@ -67,6 +67,8 @@ void TestTrainingArguments::json_round_trip_is_exact() {
     a.adam_beta1 = 0.8;
     a.adam_beta2 = 0.99;
     a.adam_epsilon = 1e-6;
+    a.optim = OptimizerType::adafactor;
+    a.adafactor_scale_parameter = true;
     a.max_grad_norm = 0.5;
     a.seed = 7;
     a.logging_steps = 3;
@@ -89,6 +91,8 @@ void TestTrainingArguments::json_round_trip_is_exact() {
     QCOMPARE(QString::fromStdString(back.to_json().dump()), QString::fromStdString(j.dump()));
     QCOMPARE(back.lora.r, int64_t{16});
     QCOMPARE(back.lr_scheduler_type, SchedulerType::cosine);
+    QCOMPARE(back.optim, OptimizerType::adafactor);
+    QVERIFY(back.adafactor_scale_parameter);
     QVERIFY(back.dropout_rate.has_value());
     // A partial object (an older run.json) keeps the defaults of the keys it lacks.
     const TrainingArguments partial = TrainingArguments::from_json({{"learning_rate", 0.001}}, "partial");
@@ -138,6 +142,7 @@ void TestTrainingArguments::bad_values_name_the_file_and_key_data() {
     QTest::addRow("string for a number") << QByteArray(R"({"learning_rate": "1e-3"})") << "learning_rate" << "must be a number";
     QTest::addRow("real for an integer") << QByteArray(R"({"seed": 1.5})") << "seed" << "must be an integer";
     QTest::addRow("unknown choice") << QByteArray(R"({"lr_scheduler_type": "step"})") << "lr_scheduler_type" << "is not one of";
+    QTest::addRow("an optimizer SumLab lacks") << QByteArray(R"({"optim": "adamw_hf"})") << "optim" << "is not one of";
     QTest::addRow("unknown layer") << QByteArray(R"({"target_modules": ["q", "query"]})") << "target_modules" << "is not a T5 linear layer";
     QTest::addRow("null where HF has no None") << QByteArray(R"({"max_steps": null})") << "max_steps" << "must be an integer";
     QTest::addRow("no epochs and no steps") << QByteArray(R"({"num_train_epochs": 0})") << "num_train_epochs" << "must be positive";

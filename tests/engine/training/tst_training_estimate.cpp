@@ -71,7 +71,7 @@ CountingAllocator g_counting;
 struct StepRig {
     T5ForConditionalGeneration model{nullptr};
     std::vector<torch::Tensor> trainable;
-    std::unique_ptr<AdamW> optimizer;
+    std::unique_ptr<Optimizer> optimizer;
     torch::Tensor input_ids, attention_mask, labels;
 
     StepRig(const T5Config& config, const TrainingArguments& args) {
@@ -86,7 +86,7 @@ struct StepRig {
                 named.emplace_back(p.key(), p.value());
                 trainable.push_back(p.value());
             }
-        optimizer = std::make_unique<AdamW>(named, args);
+        optimizer = std::make_unique<Optimizer>(named, args);
         const int64_t B = args.per_device_train_batch_size, S = args.max_source_length, T = args.max_target_length;
         auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
         input_ids = torch::randint(3, config.vocab_size, {B, S}, gen, torch::kLong);
