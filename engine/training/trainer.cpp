@@ -1,6 +1,6 @@
 // Trainer::run() is the pipeline, top to bottom: the run folder and device -> data (DialogSum ->
-// prompt -> tokens) -> model (and LoRA) -> AdamW and its schedule -> resume or start -> the epoch
-// loop (batches -> loss -> backward -> clip -> AdamW step; metrics, evaluation and checkpoints at
+// prompt -> tokens) -> model (and LoRA) -> optimizer and its schedule -> resume or start -> the epoch
+// loop (batches -> loss -> backward -> clip -> optimizer step; metrics, evaluation and checkpoints at
 // HF's moments) -> final/. Each step is a function below on TrainingRun, the run's state; the examples
 // are engine/training/training_data.h, batching engine/training/sampler.h, the folder's files engine/training/run_folder.h, evaluation's extras
 // engine/training/trainer_eval.h.
@@ -377,7 +377,7 @@ void load_model_for_training(TrainingRun& r) {
     if (r.args.bf16) use_threads_for(torch::kBFloat16);
 }
 
-// 3. AdamW over the trainable tensors only, and the schedule: optimizer steps per epoch and in all, as
+// 3. The optimizer (AdamW or Adafactor) over the trainable tensors only, and the schedule: optimizer steps per epoch and in all, as
 // HF counts them (per rank: its shard), and the warm-up.
 void build_optimizer_and_schedule(TrainingRun& r) {
     const TrainingArguments& args = r.args;
@@ -616,13 +616,13 @@ TrainResult Trainer::run() {
         open_run_folder(run);               // locked by rank 0; the device; the seed
         load_data(run);                     // 1. DialogSum -> prompt -> tokens
         load_model_for_training(run);       // 2. base weights, then a fresh or given LoRA adapter
-        build_optimizer_and_schedule(run);  // 3. AdamW over the trainable tensors; steps per epoch, max_steps, warm-up
+        build_optimizer_and_schedule(run);  // 3. the optimizer over the trainable tensors; steps per epoch, max_steps, warm-up
         resume_or_start(run);               // 4. a checkpoint or a fresh start; run.json; the first epoch's batches
         while (run.state.global_step < run.max_steps && !run.stop_early) {  // 5. the epoch loop
             global_step_ = run.state.global_step;
             run.step_eval.reset();
             if (stopped_between_steps(run)) break;           // pause; a stop saves a checkpoint
-            const StepOutcome step = train_step(run);         // 6. batches -> loss -> backward -> clip -> AdamW
+            const StepOutcome step = train_step(run);         // 6. batches -> loss -> backward -> clip -> optimizer
             log_evaluate_save(run, step);                     // 7. metrics, evaluation, checkpoint at HF's moments
         }
         return finish(run);                 // 8. final/ (rank 0), the result

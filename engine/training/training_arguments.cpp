@@ -231,7 +231,7 @@ void add_method_rows(std::vector<SettingSpec>& t) {
 
 // How long and in which batches: epochs, steps, batch sizes, warm-up and the learning-rate schedule.
 void add_schedule_rows(std::vector<SettingSpec>& t) {
-    t.push_back(real("learning_rate", "Peak learning rate of AdamW (the lab: 1e-5 for full fine-tuning, 1e-3 for LoRA)", 0.0, 10.0,
+    t.push_back(real("learning_rate", "Peak learning rate of the optimizer (the lab: 1e-5 for full fine-tuning, 1e-3 for LoRA)", 0.0, 10.0,
                      &TrainingArguments::learning_rate));
     t.push_back(real("num_train_epochs", "Passes over the training data (ignored when max_steps > 0)", 0.0, 1e6, &TrainingArguments::num_train_epochs));
     t.push_back(integer("max_steps", "Optimizer steps to run; > 0 overrides num_train_epochs, -1 = use epochs", -1, 1e12, &TrainingArguments::max_steps));
@@ -264,7 +264,7 @@ void add_schedule_rows(std::vector<SettingSpec>& t) {
 
 // AdamW, clipping, the loss's label smoothing and the seed.
 void add_optimizer_rows(std::vector<SettingSpec>& t) {
-    t.push_back(real("weight_decay", "AdamW's decoupled weight decay (not applied to biases and layer-norm weights)", 0.0, 10.0,
+    t.push_back(real("weight_decay", "Decoupled weight decay, AdamW's or Adafactor's (not applied to biases and layer-norm weights)", 0.0, 10.0,
                      &TrainingArguments::weight_decay));
     t.push_back(real("adam_beta1", "AdamW's first-moment decay", 0.0, 0.999999, &TrainingArguments::adam_beta1));
     t.push_back(real("adam_beta2", "AdamW's second-moment decay", 0.0, 0.999999999, &TrainingArguments::adam_beta2));
@@ -365,7 +365,7 @@ void add_data_and_runtime_rows(std::vector<SettingSpec>& t) {
                         &TrainingArguments::group_by_length));
     t.push_back(boolean("bf16",
                         "Mixed precision: matmuls of the forward pass and the loss in bfloat16 (autocast), weights, gradients and "
-                        "AdamW in fp32; fast where the CPU has bf16 units (avx512_bf16, AMX)",
+                        "the optimizer in fp32; fast where the CPU has bf16 units (avx512_bf16, AMX)",
                         &TrainingArguments::bf16));
     t.push_back(boolean("gradient_checkpointing",
                         "Keep only each block's input during the forward pass and recompute the block in backward: "
